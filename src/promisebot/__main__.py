@@ -1,0 +1,7 @@
+"""`python -m promisebot` runs the command line."""
+
+import sys
+
+from promisebot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Persistence: ORM tables, queries and transactions."""

@@ -1,0 +1,276 @@
+"""Typed ORM tables for every entity of DESIGN §2, with the constraints correctness relies on.
+
+The metadata carries a naming convention so Alembic migrations name constraints stably.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from promisebot.domain import ProposalStatus, Rating, Verdict
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite keeps no offset itself)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(enum_type: type[Any], name: str) -> Enum:
+    return Enum(
+        enum_type,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Tracker(Base):
+    __tablename__ = "trackers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    promises: Mapped[list[Promise]] = relationship(back_populates="tracker")
+
+
+class Promise(Base):
+    __tablename__ = "promises"
+    __table_args__ = (
+        UniqueConstraint("tracker_id", "external_id"),
+        Index(None, "external_id"),
+        Index(None, "current_rating", "last_reviewed_at"),
+        Index(None, "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    current_rating: Mapped[Rating] = mapped_column(_enum(Rating, "current_rating"))
+    rated_at: Mapped[datetime]
+    last_reviewed_at: Mapped[datetime]
+    snoozed_until: Mapped[datetime | None]
+    source_url: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+    tracker: Mapped[Tracker] = relationship(back_populates="promises")
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="promise", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+    rating_changes: Mapped[list[RatingChange]] = relationship(
+        back_populates="promise", order_by="RatingChange.id", cascade="all, delete-orphan"
+    )
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("promise_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    publisher: Mapped[str] = mapped_column(String(200), default="")
+    published_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_by: Mapped[str] = mapped_column(String(64), default="")
+    added_at: Mapped[datetime] = mapped_column(default=_now)
+
+    promise: Mapped[Promise] = relationship(back_populates="evidence")
+
+
+class RatingChange(Base):
+    """Append-only history: rows are inserted, never updated or deleted by the app."""
+
+    __tablename__ = "rating_changes"
+    __table_args__ = (Index(None, "promise_id", "effective_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    from_rating: Mapped[Rating] = mapped_column(_enum(Rating, "from_rating"))
+    to_rating: Mapped[Rating] = mapped_column(_enum(Rating, "to_rating"))
+    effective_at: Mapped[datetime]
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    proposed_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_by: Mapped[list[str]] = mapped_column(default=list)
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposals.id", ondelete="SET NULL"), unique=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(default=_now)
+
+    promise: Mapped[Promise] = relationship(back_populates="rating_changes")
+
+
+class Proposal(Base):
+    __tablename__ = "proposals"
+    __table_args__ = (
+        Index(None, "promise_id", "status"),
+        Index(None, "status", "created_at"),
+        UniqueConstraint("channel_id", "message_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    from_rating: Mapped[Rating] = mapped_column(_enum(Rating, "from_rating"))
+    to_rating: Mapped[Rating] = mapped_column(_enum(Rating, "to_rating"))
+    rationale: Mapped[str] = mapped_column(Text)
+    evidence_links: Mapped[list[str]] = mapped_column(default=list)
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    approvals_required: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ProposalStatus] = mapped_column(
+        _enum(ProposalStatus, "status"), default=ProposalStatus.OPEN
+    )
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+
+    promise: Mapped[Promise] = relationship()
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="proposal", order_by="Review.id", cascade="all, delete-orphan"
+    )
+
+
+class Review(Base):
+    """One per reviewer per proposal: retries and double clicks update, never add."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    reviewer: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime] = mapped_column(default=_now)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="reviews")
+
+
+class ReminderSchedule(Base):
+    __tablename__ = "reminder_schedules"
+    __table_args__ = (Index(None, "enabled"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    days_of_week: Mapped[str] = mapped_column(String(40), default="mon")
+    local_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    cron: Mapped[str | None] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    stalled_after_days: Mapped[int] = mapped_column(Integer)
+    tracker_id: Mapped[int | None] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+    tracker: Mapped[Tracker | None] = relationship()
+
+
+class DigestRun(Base):
+    """The claim row: unique (schedule, period) makes a digest exactly-once across replicas."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("schedule_id", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("reminder_schedules.id", ondelete="CASCADE")
+    )
+    period_key: Mapped[str] = mapped_column(String(40))
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    claimed_at: Mapped[datetime] = mapped_column(default=_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    posted_at: Mapped[datetime | None]
+    channel_id: Mapped[str] = mapped_column(String(64), default="")
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """Append-only record of every state-changing action."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "subject_type", "subject_id"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=_now)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled, so a redelivered event is ignored."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=_now)

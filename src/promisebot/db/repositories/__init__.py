@@ -1,0 +1,1 @@
+"""Queries bound to a Session, one module per aggregate; they flush but never commit."""

@@ -1,0 +1,46 @@
+"""Trackers and promises: look-ups by key, and the row lock taken before a rating changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from promisebot.db.models import Promise, Tracker
+
+
+def tracker_by_slug(session: Session, slug: str) -> Tracker | None:
+    return session.scalars(select(Tracker).where(Tracker.slug == slug)).one_or_none()
+
+
+def all_trackers(session: Session) -> Sequence[Tracker]:
+    return session.scalars(select(Tracker).order_by(Tracker.slug)).all()
+
+
+def get_promise(session: Session, promise_id: int) -> Promise | None:
+    return session.get(Promise, promise_id)
+
+
+def lock_promise(session: Session, promise_id: int) -> Promise | None:
+    """Load a promise FOR UPDATE (PostgreSQL row lock; SQLite already holds the write lock)."""
+    statement = (
+        select(Promise)
+        .where(Promise.id == promise_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(statement).one_or_none()
+
+
+def promises_by_external_id(session: Session, external_id: str) -> Sequence[Promise]:
+    return session.scalars(select(Promise).where(Promise.external_id == external_id)).all()
+
+
+def promise_by_key(session: Session, tracker_slug: str, external_id: str) -> Promise | None:
+    statement = (
+        select(Promise)
+        .join(Tracker)
+        .where(Tracker.slug == tracker_slug, Promise.external_id == external_id)
+    )
+    return session.scalars(statement).one_or_none()

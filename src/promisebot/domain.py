@@ -1,0 +1,299 @@
+"""The newsroom's rules: the rating scale, the proposal state machine, who may do what.
+
+Pure Python: no SQLAlchemy, no Slack. Errors carry a message fit to show a user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+Clock = Callable[[], datetime]
+
+RATIONALE_MAX = 2000
+COMMENT_MAX = 1000
+NOTE_MAX = 1000
+TITLE_MAX = 300
+URL_MAX = 2000
+EVIDENCE_LINKS_MAX = 10
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DomainError(Exception):
+    """A rule was broken; `str(error)` is a friendly sentence for the user."""
+
+
+class UnknownRating(DomainError):
+    def __init__(self, text: str) -> None:
+        names = ", ".join(rating.label for rating in Rating)
+        super().__init__(f"'{text}' is not one of: {names}")
+
+
+class Rating(StrEnum):
+    NOT_YET_RATED = "not_yet_rated"
+    IN_THE_WORKS = "in_the_works"
+    STALLED = "stalled"
+    COMPROMISE = "compromise"
+    PROMISE_KEPT = "promise_kept"
+    PROMISE_BROKEN = "promise_broken"
+
+    @property
+    def label(self) -> str:
+        return RATING_INFO[self].label
+
+    @property
+    def emoji(self) -> str:
+        return RATING_INFO[self].emoji
+
+    @property
+    def colour(self) -> str:
+        return RATING_INFO[self].colour
+
+    @property
+    def definition(self) -> str:
+        return RATING_INFO[self].definition
+
+
+@dataclass(frozen=True, slots=True)
+class RatingInfo:
+    label: str
+    definition: str
+    emoji: str
+    colour: str
+
+
+RATING_INFO: Mapping[Rating, RatingInfo] = {
+    Rating.NOT_YET_RATED: RatingInfo(
+        "Not Yet Rated", "On the list, not yet assessed.", ":white_circle:", "#9e9e9e"
+    ),
+    Rating.IN_THE_WORKS: RatingInfo(
+        "In the Works",
+        "Real steps are under way: a bill filed, an order drafted, money requested.",
+        ":large_blue_circle:",
+        "#1e88e5",
+    ),
+    Rating.STALLED: RatingInfo(
+        "Stalled",
+        "No movement: blocked, set aside for now, or nothing done.",
+        ":large_yellow_circle:",
+        "#fbc02d",
+    ),
+    Rating.COMPROMISE: RatingInfo(
+        "Compromise",
+        "Partly achieved, or achieved in a weaker form than promised.",
+        ":large_orange_circle:",
+        "#fb8c00",
+    ),
+    Rating.PROMISE_KEPT: RatingInfo(
+        "Promise Kept", "Achieved as promised.", ":large_green_circle:", "#43a047"
+    ),
+    Rating.PROMISE_BROKEN: RatingInfo(
+        "Promise Broken",
+        "Will not be achieved, or the opposite was done.",
+        ":red_circle:",
+        "#e53935",
+    ),
+}
+
+
+def _rating_key(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+_RATING_ALIASES: dict[str, Rating] = {
+    **{_rating_key(rating.label): rating for rating in Rating},
+    **{_rating_key(rating.value): rating for rating in Rating},
+    "kept": Rating.PROMISE_KEPT,
+    "broken": Rating.PROMISE_BROKEN,
+    "works": Rating.IN_THE_WORKS,
+    "intheworks": Rating.IN_THE_WORKS,
+    "inprogress": Rating.IN_THE_WORKS,
+    "notrated": Rating.NOT_YET_RATED,
+    "unrated": Rating.NOT_YET_RATED,
+    "nyr": Rating.NOT_YET_RATED,
+    "stall": Rating.STALLED,
+    "compromised": Rating.COMPROMISE,
+}
+
+
+def parse_rating(text: str) -> Rating:
+    """Parse a rating name forgivingly: case, spaces, hyphens and common short forms."""
+    rating = _RATING_ALIASES.get(_rating_key(text))
+    if rating is None:
+        raise UnknownRating(text.strip())
+    return rating
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    STALE = "stale"
+    EXPIRED = "expired"
+
+
+class Verdict(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class NotAnEditor(DomainError):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only editors can {action}. Ask an editor if you think this is wrong.")
+
+
+class ProposalClosed(DomainError):
+    def __init__(self, status: ProposalStatus) -> None:
+        self.status = status
+        super().__init__(f"This proposal is already {status.value}; nothing was changed.")
+
+
+class SelfReview(DomainError):
+    def __init__(self) -> None:
+        super().__init__("You proposed this change, so another editor has to review it.")
+
+
+class RejectionNeedsReason(DomainError):
+    def __init__(self) -> None:
+        super().__init__("A rejection needs a reason, e.g. `reject the bill has not passed`.")
+
+
+class OnlyProposerMayWithdraw(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Only the editor who proposed this change can withdraw it.")
+
+
+class Outcome(StrEnum):
+    """What a review did to its proposal."""
+
+    RECORDED = "recorded"  # counted; still open
+    UNCHANGED = "unchanged"  # same verdict again (retry, double click)
+    APPLY = "apply"  # approvals reached the requirement: apply now
+    REJECTED = "rejected"
+
+
+@dataclass(slots=True)
+class ProposalState:
+    """A proposal's rules over its reviews; the database persists what this decides."""
+
+    proposer: str
+    from_rating: Rating
+    to_rating: Rating
+    approvals_required: int
+    status: ProposalStatus = ProposalStatus.OPEN
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    @property
+    def approvals(self) -> int:
+        return sum(1 for verdict in self.verdicts.values() if verdict is Verdict.APPROVE)
+
+    def _require_open(self) -> None:
+        if self.status is not ProposalStatus.OPEN:
+            raise ProposalClosed(self.status)
+
+    def review(
+        self, reviewer: str, verdict: Verdict, reason: str = "", *, is_editor: bool
+    ) -> Outcome:
+        """Record one reviewer's verdict; a changed mind replaces the earlier one."""
+        self._require_open()
+        if not is_editor:
+            raise NotAnEditor("review rating changes")
+        if reviewer == self.proposer:
+            raise SelfReview()
+        if verdict is Verdict.REJECT and not reason.strip():
+            raise RejectionNeedsReason()
+        if self.verdicts.get(reviewer) is verdict and verdict is Verdict.APPROVE:
+            return Outcome.UNCHANGED
+        self.verdicts[reviewer] = verdict
+        if verdict is Verdict.REJECT:
+            self.status = ProposalStatus.REJECTED
+            return Outcome.REJECTED
+        if self.approvals >= self.approvals_required:
+            return Outcome.APPLY
+        return Outcome.RECORDED
+
+    def apply(self, current_rating: Rating) -> bool:
+        """Close the proposal once approved: applied, or stale if the promise moved on."""
+        self._require_open()
+        if current_rating is not self.from_rating:
+            self.status = ProposalStatus.STALE
+            return False
+        self.status = ProposalStatus.APPROVED
+        return True
+
+    def withdraw(self, user: str) -> None:
+        self._require_open()
+        if user != self.proposer:
+            raise OnlyProposerMayWithdraw()
+        self.status = ProposalStatus.WITHDRAWN
+
+    def expire(self) -> None:
+        self._require_open()
+        self.status = ProposalStatus.EXPIRED
+
+    def mark_stale(self) -> None:
+        self._require_open()
+        self.status = ProposalStatus.STALE
+
+
+def check_proposal(
+    *, is_editor: bool, current: Rating, target: Rating, rationale: str, links: list[str]
+) -> dict[str, str]:
+    """Field errors for a new proposal (empty when it is fine); raises NotAnEditor."""
+    if not is_editor:
+        raise NotAnEditor("propose rating changes")
+    errors: dict[str, str] = {}
+    if target is current:
+        errors["rating"] = f"The promise is already rated {current.label}; pick another rating."
+    text = rationale.strip()
+    if not text:
+        errors["rationale"] = "Say why the rating should change."
+    elif len(text) > RATIONALE_MAX:
+        errors["rationale"] = f"Keep the rationale under {RATIONALE_MAX} characters."
+    if len(links) > EVIDENCE_LINKS_MAX:
+        errors["links"] = f"At most {EVIDENCE_LINKS_MAX} links, one per line."
+    for link in links:
+        problem = url_problem(link)
+        if problem:
+            errors["links"] = problem
+            break
+    return errors
+
+
+def url_problem(url: str) -> str | None:
+    """Why a URL is not acceptable as evidence, or None when it is."""
+    shown = url if len(url) <= 60 else url[:57] + "..."
+    if len(url) > URL_MAX:
+        return f"That link is too long (over {URL_MAX} characters)."
+    if any(ch.isspace() for ch in url):
+        return f"'{shown}' contains spaces; put one link per line."
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "." not in parts.hostname:
+        return f"'{shown}' is not a web link; links must start with http:// or https://."
+    return None
+
+
+def split_links(text: str) -> list[str]:
+    """Evidence links typed one per line; Slack's <url> / <url|label> wrapping is removed."""
+    links = []
+    for line in text.splitlines():
+        link = line.strip()
+        if link.startswith("<") and link.endswith(">"):
+            link = link[1:-1].split("|", 1)[0]
+        if link:
+            links.append(link)
+    return links
+
+
+def days_between(start: datetime | date, end: datetime | date) -> int:
+    start_day = start.date() if isinstance(start, datetime) else start
+    end_day = end.date() if isinstance(end, datetime) else end
+    return (end_day - start_day).days
