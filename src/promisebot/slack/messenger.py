@@ -1,0 +1,74 @@
+"""Posting and updating Slack messages: the one place that calls chat.* for the bot."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from promisebot.slack.blocks.common import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+class Messenger:
+    """Thin wrapper over the Web API; user text is already escaped by the renderers, and we
+    never ask Slack to parse it (no `link_names`, no `parse=full`)."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
+        response = self.client.chat_postMessage(
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks or None,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        self.client.chat_postEphemeral(
+            channel=channel, user=user, text=message.text, blocks=message.blocks or None
+        )
+
+    def respond(
+        self,
+        response_url: str,
+        message: Message,
+        *,
+        visible: bool = False,
+        replace_original: bool = False,
+    ) -> None:
+        """Answer through a `response_url` (works in channels the bot has not joined)."""
+        body = {
+            "text": message.text,
+            "blocks": message.blocks,
+            "response_type": "in_channel" if visible else "ephemeral",
+            "replace_original": replace_original,
+        }
+        with httpx.Client(timeout=10) as http:
+            http.post(response_url, json=body).raise_for_status()
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            response = self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as error:
+            log.warning("chat.getPermalink failed: %s", error.response.get("error"))
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
