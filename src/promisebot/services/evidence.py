@@ -1,0 +1,204 @@
+"""Evidence on promises: editors add links (checked, de-duplicated, audited), a background
+fetch may fill in a missing title, and cards list the newest evidence first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from promisebot.db.models import Evidence
+from promisebot.db.repositories import audit, promises
+from promisebot.db.repositories import evidence as evidence_rows
+from promisebot.db.uow import Database
+from promisebot.domain import (
+    NOTE_MAX,
+    PUBLISHER_MAX,
+    TITLE_MAX,
+    Clock,
+    DomainError,
+    NotAnEditor,
+    url_problem,
+)
+
+
+class InvalidEvidence(DomainError):
+    """Field problems; `errors` maps a field (url, title, publisher, published_on, note) to
+    its message so a modal can show each one beside its input."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(" ".join(self.errors.values()))
+
+
+class EvidenceAlreadyListed(InvalidEvidence):
+    def __init__(self, external_id: str) -> None:
+        super().__init__({"url": f"That link is already listed as evidence for `{external_id}`."})
+
+
+class PromiseNotFound(DomainError):
+    def __init__(self) -> None:
+        super().__init__("That promise could not be found; it may have been removed.")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceAdded:
+    evidence_id: int
+    promise_id: int
+    promise_external_id: str
+    promise_title: str
+    url: str
+    title: str
+    needs_title: bool  # no title was given: worth fetching the page's own title
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    id: int
+    promise_id: int
+    url: str
+    title: str
+    publisher: str
+    published_on: date | None
+    note: str
+    added_by: str
+    added_at: datetime
+
+
+def evidence_problems(
+    *, url: str, title: str, publisher: str, note: str, published_on: date | None, today: date
+) -> dict[str, str]:
+    """Field errors for new evidence (empty when it is fine); text is expected stripped."""
+    errors: dict[str, str] = {}
+    problem = url_problem(url) if url else "Paste the link to the evidence."
+    if problem:
+        errors["url"] = problem
+    for field, text, limit in (
+        ("title", title, TITLE_MAX),
+        ("publisher", publisher, PUBLISHER_MAX),
+        ("note", note, NOTE_MAX),
+    ):
+        if len(text) > limit:
+            errors[field] = f"Keep the {field} under {limit} characters."
+    # A day's grace: an editor east of UTC may already be on tomorrow's date.
+    if published_on is not None and published_on > today + timedelta(days=1):
+        errors["published_on"] = "The publication date can't be in the future."
+    return errors
+
+
+def _item(row: Evidence) -> EvidenceItem:
+    return EvidenceItem(
+        id=row.id,
+        promise_id=row.promise_id,
+        url=row.url,
+        title=row.title,
+        publisher=row.publisher,
+        published_on=row.published_on,
+        note=row.note,
+        added_by=row.added_by,
+        added_at=row.added_at,
+    )
+
+
+def clean_title(text: str) -> str:
+    """One line, at most TITLE_MAX characters (an ellipsis marks a cut)."""
+    title = " ".join(text.split())
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
+
+
+class EvidenceService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def add(
+        self,
+        *,
+        promise_id: int,
+        url: str,
+        actor: str,
+        is_editor: bool,
+        title: str = "",
+        publisher: str = "",
+        published_on: date | None = None,
+        note: str = "",
+    ) -> EvidenceAdded:
+        """Attach a link to a promise; counts as a review of the promise (last_reviewed_at)."""
+        if not is_editor:
+            raise NotAnEditor("add evidence")
+        now = self._clock()
+        url, title, publisher, note = url.strip(), title.strip(), publisher.strip(), note.strip()
+        errors = evidence_problems(
+            url=url,
+            title=title,
+            publisher=publisher,
+            note=note,
+            published_on=published_on,
+            today=now.date(),
+        )
+        if errors:
+            raise InvalidEvidence(errors)
+        with self._db.transaction() as uow:
+            # The row lock serialises concurrent adds to one promise, so the duplicate check
+            # below cannot race (the unique constraint remains the last line of defence).
+            promise = promises.lock_promise(uow.session, promise_id)
+            if promise is None:
+                raise PromiseNotFound()
+            if evidence_rows.evidence_by_url(uow.session, promise_id, url) is not None:
+                raise EvidenceAlreadyListed(promise.external_id)
+            row = Evidence(
+                promise_id=promise_id,
+                url=url,
+                title=title,
+                publisher=publisher,
+                published_on=published_on,
+                note=note,
+                added_by=actor,
+                added_at=now,
+            )
+            uow.session.add(row)
+            promise.last_reviewed_at = now
+            uow.session.flush()
+            audit.record(
+                uow.session,
+                actor=actor,
+                action="evidence.add",
+                subject_type="promise",
+                subject_id=promise_id,
+                at=now,
+                evidence_id=row.id,
+                url=url,
+                title=title,
+                note=note,
+            )
+            added = EvidenceAdded(
+                evidence_id=row.id,
+                promise_id=promise_id,
+                promise_external_id=promise.external_id,
+                promise_title=promise.title,
+                url=url,
+                title=title,
+                needs_title=not title,
+            )
+            uow.commit()
+        return added
+
+    def set_title(self, evidence_id: int, title: str) -> bool:
+        """Fill in a fetched page title unless someone has set one meanwhile.
+
+        A system enrichment, not an editor's action, so it is not audited. False when
+        nothing changed (title already set, evidence gone, or the title is blank).
+        """
+        cleaned = clean_title(title)
+        if not cleaned:
+            return False
+        with self._db.transaction() as uow:
+            filled = evidence_rows.fill_empty_title(uow.session, evidence_id, cleaned)
+            uow.commit()
+        return filled
+
+    def list_for_promise(self, promise_id: int, limit: int = 5) -> list[EvidenceItem]:
+        """Newest first: by publication date (undated last), then by when it was added."""
+        with self._db.reading() as session:
+            rows = evidence_rows.latest_for_promise(session, promise_id, limit)
+            return [_item(row) for row in rows]
