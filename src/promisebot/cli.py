@@ -38,7 +38,26 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    raise CommandError("run is not available yet")
+    from promisebot import logs, serve
+    from promisebot.bootstrap import build_runtime
+
+    settings = _settings()
+    logs.configure(settings.log_level, settings.log_format)
+    runtime = build_runtime(settings)
+    if not runtime.db.is_postgres:
+        from promisebot.db import migrate
+
+        migrate.upgrade(settings.sqlalchemy_url)
+    try:
+        if args.http or settings.slack_app_token is None:
+            serve.run_http(runtime, port=args.port or settings.port)
+        else:
+            serve.run_socket_mode(runtime)
+    except serve.StartupError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        runtime.close()
+    return 0
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:

@@ -1,0 +1,60 @@
+"""Composition root: settings → database → services → Slack client → Bolt app.
+
+The only module that knows every layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from promisebot.db.uow import Database
+from promisebot.domain import Clock, utcnow
+from promisebot.services.container import Services
+from promisebot.services.lookup import LookupService
+from promisebot.settings import Settings
+from promisebot.slack.app import create_app
+from promisebot.slack.client import build_web_client
+from promisebot.slack.messenger import Messenger
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    services: Services
+    client: WebClient
+    messenger: Messenger
+
+    def slack_app(self) -> App:
+        return create_app(self.services, self.client, executor_threads=self.settings.http_threads)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(settings: Settings, db: Database, clock: Clock = utcnow) -> Services:
+    editors = settings.editors
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        is_editor=lambda user: user in editors,
+        lookup=LookupService(db, clock),
+    )
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock = utcnow, db: Database | None = None
+) -> Runtime:
+    database = db or Database(settings.sqlalchemy_url)
+    client = build_web_client(settings)
+    return Runtime(
+        settings=settings,
+        db=database,
+        services=build_services(settings, database, clock),
+        client=client,
+        messenger=Messenger(client),
+    )

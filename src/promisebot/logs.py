@@ -1,0 +1,64 @@
+"""Logging set-up: text or JSON lines, and a filter that keeps Slack tokens out of logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+_TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+
+
+def redact(text: str) -> str:
+    return _TOKEN.sub(lambda match: f"{match.group(1)}-***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites any record whose rendered message contains a token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("request_id", "event_id", "replica"):
+            value = getattr(record, key, None)
+            if value:
+                entry[key] = value
+        if record.exc_info:
+            entry["error"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # slack_sdk logs request bodies at DEBUG; keep it quiet unless asked for.
+    logging.getLogger("slack_sdk").setLevel(max(root.level, logging.INFO))
+    # httpx logs every request URL (query strings included) at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

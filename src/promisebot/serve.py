@@ -1,0 +1,88 @@
+"""Process lifecycle for `promisebot run`: HTTP or Socket Mode until SIGTERM, then a clean stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from promisebot.bootstrap import Runtime
+from promisebot.slack.server import HttpServer, WsgiApp
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Missing configuration; the message says how to set it."""
+
+
+def check_slack_settings(runtime: Runtime, *, http: bool) -> None:
+    settings = runtime.settings
+    if settings.slack_bot_token is None:
+        raise StartupError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your "
+            "Slack app's OAuth & Permissions page into the environment or .env."
+        )
+    if http and settings.slack_signing_secret is None:
+        raise StartupError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it; copy it "
+            "from your Slack app's Basic Information page."
+        )
+
+
+def on_stop_signal(callback: Callable[[], None]) -> None:
+    """Run `callback` once on SIGTERM/SIGINT, off the signal handler's frame."""
+    fired = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not fired.is_set():
+            fired.set()
+            log.info("received signal %s; shutting down", signum)
+            threading.Thread(target=callback, name="shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_http(runtime: Runtime, *, port: int, on_stop: Callable[[], None] = lambda: None) -> None:
+    check_slack_settings(runtime, http=True)
+    app = runtime.slack_app()
+    server = HttpServer(
+        WsgiApp(app, runtime.db.ping), port=port, threads=runtime.settings.http_threads
+    )
+
+    def stop() -> None:
+        server.stop()  # in-flight requests finish first
+        on_stop()
+
+    on_stop_signal(stop)
+    server.serve()
+    _drain_listeners(app)
+
+
+def run_socket_mode(runtime: Runtime, *, on_stop: Callable[[], None] = lambda: None) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    check_slack_settings(runtime, http=False)
+    app_token = runtime.settings.slack_app_token
+    assert app_token is not None
+    app = runtime.slack_app()
+    handler = SocketModeHandler(app, app_token.get_secret_value())
+    stopped = threading.Event()
+    on_stop_signal(stopped.set)
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("Socket Mode: connected")
+    stopped.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+    on_stop()
+    _drain_listeners(app)
+
+
+def _drain_listeners(app: object) -> None:
+    """Let work that runs after the ack (posts, updates) finish before the process exits."""
+    executor = getattr(app, "listener_runner", None)
+    pool = getattr(executor, "listener_executor", None)
+    if pool is not None:
+        pool.shutdown(wait=True)

@@ -1,0 +1,20 @@
+"""The set of services the entry points (Slack listeners, scheduler, CLI) work with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from promisebot.db.uow import Database
+from promisebot.domain import Clock
+from promisebot.services.lookup import LookupService
+from promisebot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    is_editor: Callable[[str], bool]
+    lookup: LookupService

@@ -1,0 +1,63 @@
+"""The Bolt app: listeners registered per feature, one error handler, Socket Mode or HTTP."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from promisebot.services.container import Services
+from promisebot.slack.blocks.lookup import error_message
+from promisebot.slack.commands import CommandRouter
+from promisebot.slack.commands import register as register_command
+from promisebot.slack.listeners import lookup
+from promisebot.slack.messenger import Messenger
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
+
+
+def create_app(services: Services, client: WebClient, *, executor_threads: int = 16) -> App:
+    settings = services.settings
+    signing_secret = settings.slack_signing_secret
+    app = App(
+        client=client,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
+        # Bolt runs only 5 listeners at once by default; slow Slack calls would queue behind.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=executor_threads, thread_name_prefix="listener"
+        ),
+        logger=logging.getLogger("promisebot.bolt"),
+    )
+    messenger = Messenger(client)
+    router = CommandRouter()
+    register_command(app, router)
+    lookup.register(app, router, services, messenger)
+    _register_error_handler(app, messenger)
+    return app
+
+
+def _register_error_handler(app: App, messenger: Messenger) -> None:
+    @app.error
+    def handle_errors(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        log.error("listener failed: %s", type(error).__name__, exc_info=error)
+        _tell_user(messenger, body)
+        return None
+
+
+def _tell_user(messenger: Messenger, body: dict[str, Any]) -> None:
+    """Best effort: an ephemeral "sorry" where the user acted; never a stack trace."""
+    try:
+        response_url = body.get("response_url")
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        if response_url:
+            messenger.respond(str(response_url), error_message(SORRY))
+        elif user and channel:
+            messenger.ephemeral(str(channel), str(user), error_message(SORRY))
+    except Exception:  # the original error is what matters; it is logged above
+        log.warning("could not tell the user about the failure", exc_info=True)

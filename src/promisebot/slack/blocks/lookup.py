@@ -1,0 +1,246 @@
+"""Rendering of lookups: the promise card, the pick-list, "no match", lists, scorecard, help."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from promisebot.domain import Rating
+from promisebot.services.promise_views import (
+    LookupResult,
+    PromiseCard,
+    PromiseList,
+    PromiseSummary,
+    TrackerScore,
+)
+from promisebot.slack.blocks.common import (
+    MAX_TEXT,
+    Act,
+    Block,
+    Message,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    fit,
+    format_day,
+    header,
+    link,
+    plural,
+    rating_badge,
+    section,
+    truncate,
+)
+
+PICK_LIST_MAX = 5
+DESCRIPTION_MAX = 1200
+
+
+def card_message(
+    card: PromiseCard,
+    tz: ZoneInfo,
+    *,
+    is_editor: bool = False,
+    shared_by: str | None = None,
+    permalinks: dict[int, str] | None = None,
+) -> Message:
+    """The promise card; `shared_by` renders the public version without private buttons."""
+    blocks: list[Block] = [
+        header(card.title),
+        context(
+            f"*{escape(card.tracker_name)}* · `{escape(card.tracker)}/{escape(card.external_id)}`"
+            + (f" · {escape(', '.join(card.tags))}" if card.tags else "")
+        ),
+        section(
+            f"{rating_badge(card.rating)} since {format_day(card.rated_at, tz)} "
+            f"({plural(card.days_held, 'day')})"
+        ),
+    ]
+    if card.description:
+        blocks.append(section(escape(truncate(card.description, DESCRIPTION_MAX))))
+    blocks.extend(_evidence_blocks(card, tz))
+    blocks.extend(_history_blocks(card, tz))
+    blocks.extend(_open_proposal_blocks(card, permalinks or {}))
+    if shared_by:
+        blocks.append(context(f"Shared by <@{escape(shared_by)}>"))
+    else:
+        blocks.append(actions(*_card_buttons(card, is_editor), block_id=f"card:{card.id}"))
+    text = f"{card.title}: {card.rating.label}"
+    return Message(escape(text), fit(blocks))
+
+
+def _card_buttons(card: PromiseCard, is_editor: bool) -> list[Block]:
+    value = str(card.id)
+    buttons = [button("Share in channel", Act.SHARE, value)]
+    if is_editor:
+        buttons.append(button("Propose change", Act.PROPOSE, value, style="primary"))
+        buttons.append(button("Add evidence", Act.ADD_EVIDENCE, value))
+    if card.source_url.startswith(("http://", "https://")):
+        buttons.append(button("Public page", Act.OPEN_LINK, value, url=card.source_url))
+    return buttons
+
+
+def _evidence_blocks(card: PromiseCard, tz: ZoneInfo) -> list[Block]:
+    if not card.evidence:
+        return [context("No evidence recorded yet.")]
+    lines = []
+    for item in card.evidence:
+        when = format_day(item.published_on or item.added_at, tz)
+        source = f" — {escape(item.publisher)}" if item.publisher else ""
+        note = f"\n      _{escape(truncate(item.note, 200))}_" if item.note else ""
+        lines.append(
+            f"• {when}: {link(item.url, truncate(item.title or item.url, 150))}{source}{note}"
+        )
+    more = card.evidence_total - len(card.evidence)
+    if more > 0:
+        lines.append(f"_and {more} more_")
+    return [section(truncate("*Evidence*\n" + "\n".join(lines), MAX_TEXT))]
+
+
+def _history_blocks(card: PromiseCard, tz: ZoneInfo) -> list[Block]:
+    if not card.history:
+        return []
+    lines = []
+    for change in card.history:
+        who = ""
+        if change.from_proposal:
+            approvers = ", ".join(f"<@{escape(user)}>" for user in change.approved_by)
+            who = f" — proposed by <@{escape(change.proposed_by)}>"
+            who += f", approved by {approvers}" if approvers else ""
+        lines.append(
+            f"• {format_day(change.effective_at, tz)}: {change.from_rating.label} → "
+            f"*{change.to_rating.label}*{who}"
+        )
+    more = card.history_total - len(card.history)
+    if more > 0:
+        lines.append(f"_and {more} earlier_")
+    return [section(truncate("*Rating history*\n" + "\n".join(lines), MAX_TEXT))]
+
+
+def _open_proposal_blocks(card: PromiseCard, permalinks: dict[int, str]) -> list[Block]:
+    lines = []
+    for proposal in card.open_proposals:
+        label = f"proposal to rate it {proposal.to_rating.label}"
+        target = permalinks.get(proposal.id)
+        shown = link(target, label) if target else label
+        lines.append(
+            f":hourglass_flowing_sand: Open {shown} by <@{escape(proposal.proposed_by)}> "
+            f"({proposal.approvals}/{proposal.approvals_required} approvals)"
+        )
+    return [section("\n".join(lines))] if lines else []
+
+
+def pick_list_message(result: LookupResult) -> Message:
+    blocks: list[Block] = [
+        section(f"Several promises match *{escape(truncate(result.query, 200))}*. Which one?")
+    ]
+    for item in result.candidates[:PICK_LIST_MAX]:
+        blocks.append(
+            section(
+                f"*{escape(item.title)}*\n{rating_badge(item.rating)} · "
+                f"{escape(item.tracker_name)} · `{escape(item.external_id)}`",
+                accessory=button("Show", Act.PICK, str(item.id)),
+            )
+        )
+    return Message(f"Several promises match {escape(result.query)}", fit(blocks))
+
+
+def no_match_message(result: LookupResult) -> Message:
+    text = f"No promise matches *{escape(truncate(result.query, 200))}*."
+    blocks: list[Block] = [section(text)]
+    if result.candidates:
+        blocks.append(section("Did you mean:"))
+        for item in result.candidates[:3]:
+            blocks.append(
+                section(
+                    f"*{escape(item.title)}* · `{escape(item.external_id)}`",
+                    accessory=button("Show", Act.PICK, str(item.id)),
+                )
+            )
+    else:
+        blocks.append(context("Try fewer words, or `/promise list stalled` to browse."))
+    return Message(text, fit(blocks))
+
+
+def lookup_message(result: LookupResult, tz: ZoneInfo, *, is_editor: bool) -> Message:
+    if result.card is not None:
+        return card_message(result.card, tz, is_editor=is_editor)
+    if result.kind == "ambiguous":
+        return pick_list_message(result)
+    return no_match_message(result)
+
+
+def list_message(listing: PromiseList, tz: ZoneInfo) -> Message:
+    where = f" in `{escape(listing.tracker)}`" if listing.tracker else ""
+    count = plural(listing.total, "promise")
+    title = f"{listing.rating.emoji} {count} rated *{listing.rating.label}*{where}"
+    blocks: list[Block] = [section(title)]
+    for item in listing.items:
+        blocks.append(
+            section(
+                f"*{escape(item.title)}*\n`{escape(item.tracker)}/{escape(item.external_id)}` · "
+                f"since {format_day(item.rated_at, tz)}",
+                accessory=button("Show", Act.PICK, str(item.id)),
+            )
+        )
+    more = listing.total - len(listing.items)
+    tail = context(f"and {more} more") if more > 0 else None
+    return Message(f"{listing.total} promises rated {listing.rating.label}", fit(blocks, tail=tail))
+
+
+def scorecard_message(scores: list[TrackerScore]) -> Message:
+    if not scores:
+        return Message(
+            "No trackers yet.", [section("No trackers yet. Import one with `promisebot import`.")]
+        )
+    blocks: list[Block] = [header("Scorecard")]
+    for score in scores[:10]:
+        lines = [
+            f"*{escape(score.name)}* (`{escape(score.slug)}`) · {plural(score.total, 'promise')}"
+        ]
+        for rating, count in score.counts:
+            lines.append(f"{rating.emoji} {rating.label}: *{count}* {bar(count, score.total)}")
+        blocks.append(section("\n".join(lines)))
+        blocks.append(divider())
+    return Message("Scorecard", fit(blocks[:-1]))
+
+
+def bar(count: int, total: int, width: int = 12) -> str:
+    """A text bar for a share of the total, e.g. `▇▇▇░░░░░░░░░`."""
+    filled = round(width * count / total) if total else 0
+    return "`" + "▇" * filled + "░" * (width - filled) + "`"
+
+
+def help_message() -> Message:
+    ratings = ", ".join(rating.label for rating in Rating)
+    text = "\n".join(
+        [
+            "*Look up a promise*",
+            "`/promise police liability` — search by words (typos are fine) or by id",
+            "`/promise list stalled [tracker]` — promises with a rating",
+            "`/promise stats [tracker]` — the scorecard",
+            "",
+            "*Editors*",
+            "`/promise propose <words or id>` — propose a new rating for peer review",
+            "`/promise evidence <id> <url> [note]` — add evidence",
+            "`/promise snooze <id> <days>` — no stalled reminders for a while",
+            "`/promise remind here mon,thu 09:00 [30]` — still-stalled digests in this channel",
+            "`/promise remind list` · `/promise remind off <id>`",
+            "",
+            f"Ratings: {ratings}.",
+        ]
+    )
+    return Message("How to use /promise", [section(text)])
+
+
+def error_message(text: str) -> Message:
+    return Message(escape(text), [section(f":warning: {escape(text)}")])
+
+
+def notice_message(text: str) -> Message:
+    """A short confirmation; `text` is already safe mrkdwn."""
+    return Message(text, [section(text)])
+
+
+def summary_line(item: PromiseSummary) -> str:
+    return f"*{escape(item.title)}* (`{escape(item.external_id)}`)"

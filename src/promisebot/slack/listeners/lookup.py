@@ -1,0 +1,116 @@
+"""Lookups: `/promise <words or id>`, `help`, `list`, `stats`, the pick-list and sharing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
+
+from promisebot.domain import DomainError, Rating, UnknownRating, parse_rating
+from promisebot.services.container import Services
+from promisebot.slack.blocks import lookup as render
+from promisebot.slack.blocks.common import Act, Message
+from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
+from promisebot.slack.messenger import Messenger
+from promisebot.slack.requests import ActionRequest
+
+log = logging.getLogger(__name__)
+
+LIST_USAGE = "Usage: `/promise list <rating> [tracker]`, e.g. `/promise list stalled trump-2025`."
+
+
+def parse_list_args(args: str) -> tuple[Rating, str | None]:
+    """`promise kept trump-2025` → (Promise Kept, "trump-2025"): the longest rating prefix wins."""
+    words = args.split()
+    if not words:
+        raise DomainError(LIST_USAGE)
+    for cut in range(min(len(words), 3), 0, -1):
+        try:
+            rating = parse_rating(" ".join(words[:cut]))
+        except UnknownRating:
+            continue
+        rest = words[cut:]
+        if len(rest) > 1:
+            raise DomainError(LIST_USAGE)
+        return rating, rest[0] if rest else None
+    raise UnknownRating(" ".join(words))
+
+
+def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
+    tz = services.settings.tz
+
+    def lookup(invocation: Invocation) -> CommandReply:
+        query = invocation.args
+        if not query:
+            return CommandReply(render.help_message())
+        result = services.lookup.search(query)
+        is_editor = services.is_editor(invocation.request.user_id)
+        return CommandReply(render.lookup_message(result, tz, is_editor=is_editor))
+
+    def help_command(invocation: Invocation) -> CommandReply:
+        return CommandReply(render.help_message())
+
+    def list_command(invocation: Invocation) -> CommandReply:
+        rating, tracker = parse_list_args(invocation.args)
+        return CommandReply(
+            render.list_message(services.lookup.list_by_rating(rating, tracker), tz)
+        )
+
+    def stats_command(invocation: Invocation) -> CommandReply:
+        tracker = invocation.args.split()[0] if invocation.args else None
+        return CommandReply(render.scorecard_message(services.lookup.scorecard(tracker)))
+
+    router.fallback = lookup
+    router.add("help", help_command)
+    router.add("list", list_command)
+    router.add("stats", stats_command)
+    router.add("scorecard", stats_command)
+
+    @app.action(Act.PICK)
+    def handle_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        request = ActionRequest.from_body(body)
+        if request.int_value is None:
+            return
+        try:
+            card = services.lookup.card(request.int_value)
+        except DomainError as error:
+            respond(replace_original=False, **_payload(render.error_message(str(error))))
+            return
+        message = render.card_message(card, tz, is_editor=services.is_editor(request.user_id))
+        respond(replace_original=True, **_payload(message))
+
+    @app.action(Act.SHARE)
+    def handle_share(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        request = ActionRequest.from_body(body)
+        if request.int_value is None or not request.channel_id:
+            return
+        try:
+            card = services.lookup.card(request.int_value)
+        except DomainError as error:
+            respond(replace_original=False, **_payload(render.error_message(str(error))))
+            return
+        message = render.card_message(card, tz, shared_by=request.user_id)
+        try:
+            messenger.post(request.channel_id, message)
+        except SlackApiError as error:
+            # Not a member of the channel (or a DM): the response_url can still post there.
+            log.info(
+                "share via chat.postMessage failed (%s); using response_url",
+                error.response.get("error"),
+            )
+            respond(response_type="in_channel", replace_original=False, **_payload(message))
+            return
+        if request.is_ephemeral:
+            respond(delete_original=True)
+
+    @app.action(Act.OPEN_LINK)
+    def handle_open_link(ack: Ack) -> None:
+        ack()
+
+
+def _payload(message: Message) -> dict[str, Any]:
+    return {"text": message.text, "blocks": message.blocks}
