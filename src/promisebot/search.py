@@ -1,0 +1,300 @@
+"""Ranking of promises for an editor's query: exact ids first, then typo-tolerant word matching.
+
+Pure and in memory: build a `SearchIndex` once from `SearchDoc`s and reuse it for every query.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+# How much a word counts depending on where it was found in the promise.
+_FIELD_WEIGHTS = {"title": 1.0, "id": 0.9, "tags": 0.85, "description": 0.7, "tracker": 0.4}
+
+_STOP_TEXT = (
+    "a about after all an and any are as at be been by did do does for from had has have he her "
+    "his how i in into is it its me my no not of on or our over she so than that the their them "
+    "then there they this to up was we were what when where which who why will with would you "
+    "promise promises promised pledge pledged rating rated status"
+)
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
+# Newsroom shorthand that no amount of fuzzy matching would recover.
+_SHORTHAND = {
+    "admin": "administration",
+    "cop": "police",
+    "cops": "police",
+    "dept": "department",
+    "doj": "justice department",
+    "gov": "government",
+    "govt": "government",
+    "intl": "international",
+    "natl": "national",
+}
+_WORD = re.compile(r"[a-z0-9]+")
+_ID_QUERY = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?")
+
+_MIN_PREFIX = 3  # shorter fragments match too much of the vocabulary to mean anything
+_MAX_PREFIX_TERMS = 64
+# "immigrants" may use "immigr(ation)", but "policy" must not use "polic(e)".
+_MIN_REVERSE_PREFIX = 6
+_MIN_FUZZY = 4
+_FUZZY_LIMIT = 6
+_FUZZY_CUTOFF = 75.0
+_TITLE_BONUS = 0.15  # share of the score earned by covering the whole title
+_RESCORE = 50
+_MAX_QUERY_WORDS = 8  # a pasted paragraph must not cost a fuzzy pass per word
+
+# The decision on 0..100 scores: one winner this good and this far ahead opens its card;
+# otherwise everything near the top above the floor is offered; below the floor, suggestions.
+MATCH_MIN = 55.0
+MATCH_GAP = 10.0
+FLOOR = 35.0
+AMBIGUOUS_WINDOW = 15.0
+SUGGEST_MIN = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    """What search needs of a promise; `key` is its database id."""
+
+    key: int
+    tracker: str
+    external_id: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A promise and how well it matches, 0..100 (100: its exact id)."""
+
+    doc: SearchDoc
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """match: the winner alone; ambiguous: up to 5 close candidates; none: up to 3 suggestions."""
+
+    kind: Literal["match", "ambiguous", "none"]
+    hits: tuple[SearchHit, ...]
+
+
+def normalise(text: str) -> str:
+    """Casefold and strip accents, so "Peña" and "pena" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def words(text: str) -> list[str]:
+    """The meaningful words of `text`: normalised, without stop words or stray letters."""
+    return [
+        w
+        for w in _WORD.findall(normalise(text))
+        if (len(w) > 1 or w.isdigit()) and w not in _STOP_WORDS
+    ]
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A deliberately small suffix stripper: plurals first, then one common ending."""
+    if word.isdigit() or len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "shes", "ches", "xes", "zes", "uses")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ation", "ing", "ed", "ly", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+class SearchIndex:
+    """Inverted index of word forms → {doc position: best field weight}, plus id lookups."""
+
+    def __init__(self, docs: Iterable[SearchDoc]) -> None:
+        self._docs = list(docs)
+        self._postings: dict[str, dict[int, float]] = {}
+        self._title_stems: list[frozenset[str]] = []
+        self._by_id: dict[str, list[int]] = {}
+        self._by_path: dict[str, int] = {}
+        for pos, doc in enumerate(self._docs):
+            fields = (
+                ("title", doc.title),
+                ("id", doc.external_id),
+                ("tags", " ".join(doc.tags)),
+                ("description", doc.description),
+                ("tracker", doc.tracker),
+            )
+            for field, text in fields:
+                weight = _FIELD_WEIGHTS[field]
+                for word in words(text):
+                    for term in (word, stem(word)):
+                        posting = self._postings.setdefault(term, {})
+                        if posting.get(pos, 0.0) < weight:
+                            posting[pos] = weight
+            self._title_stems.append(frozenset(stem(w) for w in words(doc.title)))
+            self._by_id.setdefault(doc.external_id.casefold(), []).append(pos)
+            self._by_path[f"{doc.tracker}/{doc.external_id}".casefold()] = pos
+        self._vocab = sorted(self._postings)
+        self._by_length: dict[int, list[str]] = {}
+        for term in self._vocab:
+            self._by_length.setdefault(len(term), []).append(term)
+        self._near_length: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def search(self, query: str) -> SearchResult:
+        by_id = self._exact_id(query)
+        if len(by_id) == 1:
+            return SearchResult("match", tuple(by_id))
+        if by_id:
+            return SearchResult("ambiguous", tuple(by_id[:5]))
+        hits = self._rank_words(query, limit=10)
+        if not hits or hits[0].score < FLOOR:
+            return SearchResult("none", tuple(h for h in hits[:3] if h.score >= SUGGEST_MIN))
+        top = hits[0].score
+        second = hits[1].score if len(hits) > 1 else 0.0
+        if top >= MATCH_MIN and top - second >= MATCH_GAP:
+            return SearchResult("match", (hits[0],))
+        close = [h for h in hits if h.score >= max(FLOOR, top - AMBIGUOUS_WINDOW)]
+        return SearchResult("ambiguous", tuple(close[:5]))
+
+    def rank(self, query: str, limit: int = 10) -> list[SearchHit]:
+        by_id = self._exact_id(query)
+        seen = {hit.doc.key for hit in by_id}
+        rest = [h for h in self._rank_words(query, limit + len(by_id)) if h.doc.key not in seen]
+        return (by_id + rest)[:limit]
+
+    def _exact_id(self, query: str) -> list[SearchHit]:
+        text = query.strip().casefold().replace("_", "-")
+        if not _ID_QUERY.fullmatch(text):
+            return []
+        if "/" in text:
+            found = self._by_path.get(text)
+            positions = [] if found is None else [found]
+        else:
+            positions = self._by_id.get(text, [])
+        return self._sorted(SearchHit(self._docs[p], 100.0) for p in positions)
+
+    def _expand(self, word: str) -> dict[str, float]:
+        """Vocabulary terms this query word may stand for, each with a match quality in 0..1."""
+        found: dict[str, float] = {}
+
+        def offer(term: str, quality: float) -> None:
+            if quality > found.get(term, 0.0):
+                found[term] = quality
+
+        base = stem(word)
+        for term in (word, base):
+            if term in self._postings:
+                offer(term, 1.0)
+        if word.isdigit():
+            return found
+        for fragment in {word, base}:
+            if len(fragment) < _MIN_PREFIX:
+                continue
+            start = bisect_left(self._vocab, fragment)
+            for term in self._vocab[start : start + _MAX_PREFIX_TERMS]:
+                if not term.startswith(fragment):
+                    break
+                offer(term, 0.7 + 0.25 * len(fragment) / len(term))
+        for k in range(len(base) - 1, _MIN_REVERSE_PREFIX - 1, -1):
+            if base[:k] in self._postings:
+                offer(base[:k], 0.6 + 0.3 * k / len(base))
+                break
+        # A word the promises use (whole or as a prefix) is taken as spelled; only unknown words
+        # get typo correction, which also keeps the slow path off most queries.
+        if found or len(word) < _MIN_FUZZY:
+            return found
+        # Short words need a stricter cutoff: one edit in "putin" must not reach "put".
+        cutoff = 85.0 if len(word) == 4 else 80.0 if len(word) <= 6 else _FUZZY_CUTOFF
+        corrections = process.extract(
+            word,
+            self._similar_length(len(word)),
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+            limit=_FUZZY_LIMIT,
+        )
+        # Keep the likeliest corrections, not every word that is merely close; a correction is
+        # worth 0.55 (at the cutoff) to 0.95 (nearly identical) of an exact word.
+        for term, score, _ in corrections:
+            if score >= corrections[0][1] - 10.0:
+                offer(term, 0.55 + 0.4 * (score - _FUZZY_CUTOFF) / (100.0 - _FUZZY_CUTOFF))
+        return found
+
+    def _similar_length(self, length: int) -> list[str]:
+        """Vocabulary terms whose length still allows `fuzz.ratio` to reach the cutoff."""
+        terms = self._near_length.get(length)
+        if terms is None:
+            ratio = _FUZZY_CUTOFF / 100.0
+            terms = [
+                term
+                for size, bucket in self._by_length.items()
+                if 2 * min(length, size) >= ratio * (length + size)
+                for term in bucket
+            ]
+            self._near_length[length] = terms
+        return terms
+
+    def _rank_words(self, query: str, limit: int) -> list[SearchHit]:
+        query_words = [w for word in words(query) for w in words(_SHORTHAND.get(word, word))]
+        if not query_words or not self._docs:
+            return []
+        # Per query word: the best (quality * field weight) in each doc, and how much the word
+        # counts. Rare words identify a promise better than common ones, and a word matched
+        # only through a doubtful typo correction counts for less.
+        scored: list[tuple[dict[int, float], float]] = []
+        matched_terms: set[str] = set()
+        missing = 0
+        for word in list(dict.fromkeys(query_words))[:_MAX_QUERY_WORDS]:
+            expansion = self._expand(word)
+            if not expansion:
+                missing += 1
+                continue
+            best: dict[int, float] = {}
+            for term, quality in expansion.items():
+                if quality >= 0.7:
+                    matched_terms.add(term)
+                for pos, weight in self._postings[term].items():
+                    if quality * weight > best.get(pos, 0.0):
+                        best[pos] = quality * weight
+            idf = math.log(1.0 + len(self._docs) / len(best))
+            scored.append((best, idf * max(expansion.values())))
+        if not scored:
+            return []
+        # A word found nowhere still counts as an average one, so "bicycle lanes" is only a
+        # weak match for "bus lanes".
+        total = sum(w for _, w in scored) * (1.0 + missing / len(scored))
+        coarse: dict[int, float] = {}
+        for best, weight in scored:
+            for pos, value in best.items():
+                coarse[pos] = coarse.get(pos, 0.0) + weight * value / total
+        top = heapq.nlargest(max(_RESCORE, limit), coarse.items(), key=lambda item: item[1])
+
+        matched_stems = matched_terms | {stem(t) for t in matched_terms}
+        hits = []
+        for pos, share in top:
+            title = self._title_stems[pos]
+            title_share = len(title & matched_stems) / len(title) if title else 0.0
+            score = 100.0 * ((1.0 - _TITLE_BONUS) * share + _TITLE_BONUS * title_share)
+            hits.append(SearchHit(self._docs[pos], round(score, 1)))
+        return self._sorted(hits)[:limit]
+
+    @staticmethod
+    def _sorted(hits: Iterable[SearchHit]) -> list[SearchHit]:
+        return sorted(hits, key=lambda h: (-h.score, h.doc.tracker, h.doc.external_id))
