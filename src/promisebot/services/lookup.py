@@ -111,18 +111,20 @@ class LookupService:
                 .where(Promise.tracker_id.in_([tracker.id for tracker in trackers]))
                 .group_by(Promise.tracker_id, Promise.current_rating)
             ).all()
-        by_tracker: dict[int, dict[Rating, int]] = {}
-        for tracker_id, rating, count in counts:
-            by_tracker.setdefault(tracker_id, {})[rating] = count
-        return [
-            TrackerScore(
-                tracker.slug,
-                tracker.name,
-                tracker.subject,
-                tuple((rating, by_tracker.get(tracker.id, {}).get(rating, 0)) for rating in Rating),
-            )
-            for tracker in trackers
-        ]
+            by_tracker: dict[int, dict[Rating, int]] = {}
+            for tracker_id, rating, count in counts:
+                by_tracker.setdefault(tracker_id, {})[rating] = count
+            return [
+                TrackerScore(
+                    tracker.slug,
+                    tracker.name,
+                    tracker.subject,
+                    tuple(
+                        (rating, by_tracker.get(tracker.id, {}).get(rating, 0)) for rating in Rating
+                    ),
+                )
+                for tracker in trackers
+            ]
 
     def _tracker(self, session: Session, slug: str) -> Tracker:
         tracker = promise_rows.tracker_by_slug(session, slug.lower())
