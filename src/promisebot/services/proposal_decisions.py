@@ -1,0 +1,238 @@
+"""Persisting what the domain's ProposalState decided: a new proposal, a review, a closing,
+and the writes of the transaction that applies an approved change. Callers hold the
+promise's row lock and then the proposal's; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review
+from promisebot.db.repositories import audit
+from promisebot.db.repositories import proposals as rows
+from promisebot.domain import Outcome, ProposalState, ProposalStatus, Rating, Verdict
+
+SYSTEM_ACTOR = "promisebot"
+
+
+def state_of(proposal: Proposal, reviews: Sequence[Review]) -> ProposalState:
+    return ProposalState(
+        proposer=proposal.proposed_by,
+        from_rating=proposal.from_rating,
+        to_rating=proposal.to_rating,
+        approvals_required=proposal.approvals_required,
+        status=proposal.status,
+        verdicts={review.reviewer: review.verdict for review in reviews},
+    )
+
+
+def open_proposal(
+    session: Session,
+    promise: Promise,
+    *,
+    proposer: str,
+    to_rating: Rating,
+    rationale: str,
+    links: list[str],
+    effective_on: date | None,
+    approvals_required: int,
+    origin_channel: str | None,
+    now: datetime,
+) -> Proposal:
+    """A new open proposal against the promise's current rating (the staleness snapshot)."""
+    proposal = Proposal(
+        promise_id=promise.id,
+        from_rating=promise.current_rating,
+        to_rating=to_rating,
+        rationale=rationale,
+        evidence_links=links,
+        effective_on=effective_on,
+        proposed_by=proposer,
+        approvals_required=approvals_required,
+        status=ProposalStatus.OPEN,
+        created_at=now,
+    )
+    session.add(proposal)
+    session.flush()
+    audit.record(
+        session,
+        actor=proposer,
+        action="proposal.propose",
+        subject_type="proposal",
+        subject_id=proposal.id,
+        at=now,
+        promise_id=promise.id,
+        from_rating=proposal.from_rating.value,
+        to_rating=to_rating.value,
+        rationale=rationale,
+        links=links,
+        effective_on=effective_on.isoformat() if effective_on else None,
+        approvals_required=approvals_required,
+        origin_channel=origin_channel,
+    )
+    return proposal
+
+
+def record_review(
+    session: Session,
+    proposal: Proposal,
+    *,
+    reviewer: str,
+    verdict: Verdict,
+    comment: str,
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    rows.save_review(
+        session,
+        proposal_id=proposal.id,
+        reviewer=reviewer,
+        verdict=verdict,
+        comment=comment,
+        at=now,
+    )
+    audit.record(
+        session,
+        actor=reviewer,
+        action="proposal.review",
+        subject_type="proposal",
+        subject_id=proposal.id,
+        at=now,
+        verdict=verdict.value,
+        comment=comment,
+        outcome=outcome.value,
+    )
+
+
+def close(
+    session: Session,
+    proposal: Proposal,
+    state: ProposalState,
+    decided_by: str | None,
+    now: datetime,
+    *,
+    actor: str | None = None,
+    **details: object,
+) -> None:
+    """Persist the closed status the state machine reached, with its audit event."""
+    proposal.status = state.status
+    proposal.decided_at = now
+    proposal.decided_by = decided_by
+    audit.record(
+        session,
+        actor=actor or decided_by or SYSTEM_ACTOR,
+        action=f"proposal.{state.status.value}",
+        subject_type="proposal",
+        subject_id=proposal.id,
+        at=now,
+        **details,
+    )
+
+
+@dataclass(slots=True)
+class Applied:
+    """The writes of an applied proposal (rows flushed, so ids are set)."""
+
+    change: RatingChange
+    evidence: list[Evidence]
+    staled: list[tuple[Proposal, list[Review]]] = field(default_factory=list)
+
+
+def apply_approved(
+    session: Session,
+    promise: Promise,
+    proposal: Proposal,
+    state: ProposalState,
+    *,
+    actor: str,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Applied | None:
+    """Apply a proposal whose approvals are complete, or close it as stale (None) when the
+    promise's rating is no longer the one it was proposed against."""
+    if not state.apply(promise.current_rating):
+        close(session, proposal, state, actor, now, current=promise.current_rating.value)
+        return None
+    approvers = [user for user, verdict in state.verdicts.items() if verdict is Verdict.APPROVE]
+    at = effective_at(proposal.effective_on, promise, now, tz)
+    change = RatingChange(
+        promise_id=promise.id,
+        from_rating=proposal.from_rating,
+        to_rating=proposal.to_rating,
+        effective_at=at,
+        rationale=proposal.rationale,
+        proposed_by=proposal.proposed_by,
+        approved_by=approvers,
+        proposal_id=proposal.id,
+        recorded_at=now,
+    )
+    known = rows.evidence_urls(session, promise.id)
+    evidence = [
+        Evidence(promise_id=promise.id, url=url, added_by=proposal.proposed_by, added_at=now)
+        for url in proposal.evidence_links
+        if url not in known
+    ]
+    session.add(change)
+    session.add_all(evidence)
+    promise.current_rating = proposal.to_rating
+    promise.rated_at = at
+    promise.last_reviewed_at = now
+    close(session, proposal, state, actor, now, approvers=approvers)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="promise.rating_change",
+        subject_type="promise",
+        subject_id=promise.id,
+        at=now,
+        rating_change_id=change.id,
+        proposal_id=proposal.id,
+        from_rating=change.from_rating.value,
+        to_rating=change.to_rating.value,
+        effective_at=at.isoformat(),
+        proposed_by=proposal.proposed_by,
+        approved_by=approvers,
+    )
+    for row in evidence:
+        audit.record(
+            session,
+            actor=proposal.proposed_by,
+            action="evidence.add",
+            subject_type="promise",
+            subject_id=promise.id,
+            at=now,
+            evidence_id=row.id,
+            url=row.url,
+            proposal_id=proposal.id,
+        )
+    return Applied(change, evidence, _stale_others(session, promise, proposal, actor, now))
+
+
+def _stale_others(
+    session: Session, promise: Promise, applied: Proposal, actor: str, now: datetime
+) -> list[tuple[Proposal, list[Review]]]:
+    """Every other open proposal on the promise was made against the old rating."""
+    others = [p for p in rows.open_proposals_of_promise(session, promise.id) if p.id != applied.id]
+    reviews = rows.reviews_for_many(session, [p.id for p in others])
+    for other in others:
+        state = state_of(other, reviews[other.id])
+        state.mark_stale()
+        close(session, other, state, None, now, actor=actor, superseded_by=applied.id)
+    return [(other, reviews[other.id]) for other in others]
+
+
+def effective_at(
+    effective_on: date | None, promise: Promise, now: datetime, tz: ZoneInfo
+) -> datetime:
+    """Noon of the effective day in the newsroom, kept between the last change and now so
+    the history stays in order."""
+    if effective_on is None:
+        return now
+    noon = datetime.combine(effective_on, time(12), tzinfo=tz).astimezone(UTC)
+    return min(max(noon, promise.rated_at), now)

@@ -1,0 +1,346 @@
+"""Peer-approved rating changes: propose, review (approve / reject), withdraw, expire, and
+the one transaction that applies an approved change.
+
+Lock order, everywhere: the promise row, then the proposal row(s). Concurrent reviewers of
+one promise queue on its lock, so each decision sees every review committed before it.
+The domain's ProposalState makes every decision; this module loads it and persists it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from promisebot.db.models import Promise, Proposal, RatingChange, Review
+from promisebot.db.repositories import audit, promises
+from promisebot.db.repositories import proposals as rows
+from promisebot.db.uow import Database
+from promisebot.domain import (
+    Clock,
+    NotAnEditor,
+    Outcome,
+    ProposalStatus,
+    Rating,
+    Verdict,
+    check_proposal,
+    split_links,
+)
+from promisebot.services.editors import EditorDirectory
+from promisebot.services.proposal_decisions import (
+    SYSTEM_ACTOR,
+    Applied,
+    apply_approved,
+    close,
+    open_proposal,
+    record_review,
+    state_of,
+)
+from promisebot.services.proposal_views import (
+    AddedEvidence,
+    InvalidProposal,
+    PromiseNotFound,
+    ProposalDraft,
+    ProposalNotFound,
+    ProposalView,
+    ReviewResult,
+    checked_comment,
+    effective_date_problems,
+    proposal_view,
+)
+from promisebot.services.thread_replies import parse_reply
+from promisebot.settings import Settings
+
+
+class ProposalService:
+    def __init__(
+        self, db: Database, settings: Settings, clock: Clock, editors: EditorDirectory
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self._editors = editors
+
+    # -- proposing -------------------------------------------------------------------------
+
+    def draft(self, promise_id: int, user: str) -> ProposalDraft:
+        """What the propose modal offers; editors only."""
+        if not self._editors.is_editor(user):
+            raise NotAnEditor("propose rating changes")
+        with self._db.reading() as session:
+            promise = promises.get_promise(session, promise_id)
+            if promise is None:
+                raise PromiseNotFound()
+            return ProposalDraft(
+                promise_id=promise.id,
+                external_id=promise.external_id,
+                title=promise.title,
+                tracker_slug=promise.tracker.slug,
+                tracker_name=promise.tracker.name,
+                current_rating=promise.current_rating,
+                choices=tuple(rating for rating in Rating if rating is not promise.current_rating),
+                rated_at=promise.rated_at,
+                approvals_required=self._settings.approvals_required,
+                open_proposals=len(rows.open_proposals_with_promise(session, promise_id)),
+            )
+
+    def propose(
+        self,
+        *,
+        promise_id: int,
+        user: str,
+        to_rating: Rating,
+        rationale: str,
+        links_text: str,
+        effective_on: date | None,
+        origin_channel: str | None,
+    ) -> ProposalView:
+        """Store a proposal; the caller posts it to `post_channel` and calls attach_message."""
+        is_editor = self._editors.is_editor(user)
+        links = list(dict.fromkeys(split_links(links_text)))
+        now = self._clock()
+        with self._db.transaction() as uow:
+            session = uow.session
+            # Locked so the from_rating snapshot and the duplicate check cannot race.
+            promise = promises.lock_promise(session, promise_id)
+            if promise is None:
+                raise PromiseNotFound()
+            errors = check_proposal(
+                is_editor=is_editor,
+                current=promise.current_rating,
+                target=to_rating,
+                rationale=rationale,
+                links=links,
+            )
+            errors.update(
+                effective_date_problems(effective_on, promise.rated_at, now, self._settings.tz)
+            )
+            if "rating" not in errors and rows.open_duplicate(
+                session, promise_id=promise_id, proposer=user, to_rating=to_rating
+            ):
+                errors["rating"] = (
+                    f"You already have an open proposal to rate this {to_rating.label}."
+                )
+            if errors:
+                raise InvalidProposal(errors)
+            proposal = open_proposal(
+                session,
+                promise,
+                proposer=user,
+                to_rating=to_rating,
+                rationale=rationale.strip(),
+                links=links,
+                effective_on=effective_on,
+                approvals_required=self._settings.approvals_required,
+                origin_channel=origin_channel,
+                now=now,
+            )
+            view = self._view(session, proposal, [], origin_channel=origin_channel)
+            uow.commit()
+        return view
+
+    def attach_message(self, proposal_id: int, channel_id: str, ts: str) -> ProposalView:
+        """Record the thread root the Slack layer posted (again, if it had to re-post)."""
+        now = self._clock()
+        with self._db.transaction() as uow:
+            session = uow.session
+            proposal = rows.get_proposal(session, proposal_id)
+            if proposal is None:
+                raise ProposalNotFound()
+            if (proposal.channel_id, proposal.message_ts) != (channel_id, ts):
+                proposal.channel_id, proposal.message_ts = channel_id, ts
+                audit.record(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    action="proposal.post",
+                    subject_type="proposal",
+                    subject_id=proposal_id,
+                    at=now,
+                    channel_id=channel_id,
+                    message_ts=ts,
+                )
+                session.flush()
+            view = self._view(session, proposal, rows.reviews_of(session, proposal_id))
+            uow.commit()
+        return view
+
+    # -- reviewing -------------------------------------------------------------------------
+
+    def review(
+        self, *, proposal_id: int, reviewer: str, verdict: Verdict, comment: str = ""
+    ) -> ReviewResult:
+        """Approve or reject; the approval that reaches the requirement applies the change."""
+        comment = checked_comment(comment)
+        # Asked before the transaction: it may call Slack, and no row lock waits on Slack.
+        is_editor = self._editors.is_editor(reviewer)
+        with self._db.transaction() as uow:
+            result = self._review(uow.session, proposal_id, reviewer, verdict, comment, is_editor)
+            uow.commit()
+        return result
+
+    def review_reply(
+        self,
+        *,
+        channel_id: str,
+        thread_ts: str,
+        user: str,
+        text: str,
+        bot_user_id: str | None = None,
+    ) -> ReviewResult | None:
+        """A reply in a thread: None when it is not a review command or not our thread."""
+        if bot_user_id is not None and user == bot_user_id:
+            return None
+        parsed = parse_reply(text, bot_user_id=bot_user_id)
+        if parsed is None:
+            return None
+        comment = checked_comment(parsed.reason)
+        is_editor = self._editors.is_editor(user)
+        with self._db.transaction() as uow:
+            proposal_id = rows.proposal_id_for_message(uow.session, channel_id, thread_ts)
+            if proposal_id is None:
+                return None
+            result = self._review(
+                uow.session, proposal_id, user, parsed.verdict, comment, is_editor
+            )
+            uow.commit()
+        return result
+
+    def _review(
+        self,
+        session: Session,
+        proposal_id: int,
+        reviewer: str,
+        verdict: Verdict,
+        comment: str,
+        is_editor: bool,
+    ) -> ReviewResult:
+        promise, proposal = self._lock(session, proposal_id)
+        state = state_of(proposal, rows.reviews_of(session, proposal_id))
+        outcome = state.review(reviewer, verdict, comment, is_editor=is_editor)
+        now = self._clock()
+        if outcome is not Outcome.UNCHANGED:
+            record_review(
+                session,
+                proposal,
+                reviewer=reviewer,
+                verdict=verdict,
+                comment=comment,
+                outcome=outcome,
+                now=now,
+            )
+        applied: Applied | None = None
+        if outcome is Outcome.REJECTED:
+            close(session, proposal, state, reviewer, now, reason=comment)
+        elif outcome is Outcome.APPLY:
+            applied = apply_approved(
+                session, promise, proposal, state, actor=reviewer, now=now, tz=self._settings.tz
+            )
+        session.flush()
+        reviews = rows.reviews_of(session, proposal_id)
+        view = self._view(session, proposal, reviews, change=applied.change if applied else None)
+        return ReviewResult(
+            proposal=view,
+            outcome=outcome,
+            reviewer=reviewer,
+            verdict=verdict,
+            approvals=state.approvals,
+            required=proposal.approvals_required,
+            applied_change=view.rating_change,
+            staled=tuple(self._view(session, p, r) for p, r in applied.staled) if applied else (),
+            added_evidence=tuple(AddedEvidence(e.id, e.url) for e in applied.evidence)
+            if applied
+            else (),
+        )
+
+    # -- closing without a review ----------------------------------------------------------
+
+    def withdraw(self, *, proposal_id: int, user: str) -> ProposalView:
+        """Only the proposer may withdraw, and only while the proposal is open."""
+        now = self._clock()
+        with self._db.transaction() as uow:
+            session = uow.session
+            _, proposal = self._lock(session, proposal_id)
+            reviews = rows.reviews_of(session, proposal_id)
+            state = state_of(proposal, reviews)
+            state.withdraw(user)
+            close(session, proposal, state, user, now)
+            session.flush()
+            view = self._view(session, proposal, reviews)
+            uow.commit()
+        return view
+
+    def expire_due(self) -> list[ProposalView]:
+        """Expire open proposals older than the TTL; returns them so their roots can update."""
+        now = self._clock()
+        cutoff = now - timedelta(days=self._settings.proposal_ttl_days)
+        expired: list[ProposalView] = []
+        with self._db.transaction() as uow:
+            session = uow.session
+            # Ordered by promise: with several promise locks held, a fixed order avoids
+            # deadlocks with another replica running the same job.
+            for _, proposal_id in rows.open_created_before(session, cutoff):
+                _, proposal = self._lock(session, proposal_id)
+                if proposal.status is not ProposalStatus.OPEN or proposal.created_at >= cutoff:
+                    continue
+                reviews = rows.reviews_of(session, proposal_id)
+                state = state_of(proposal, reviews)
+                state.expire()
+                close(session, proposal, state, None, now)
+                expired.append(self._view(session, proposal, reviews))
+            session.flush()
+            uow.commit()
+        return expired
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, proposal_id: int) -> ProposalView:
+        with self._db.reading() as session:
+            proposal = rows.get_proposal(session, proposal_id)
+            if proposal is None:
+                raise ProposalNotFound()
+            return self._view(session, proposal, rows.reviews_of(session, proposal_id))
+
+    def open_for_promise(self, promise_id: int) -> list[ProposalView]:
+        with self._db.reading() as session:
+            found = rows.open_proposals_with_promise(session, promise_id)
+            reviews = rows.reviews_for_many(session, [p.id for p in found])
+            return [self._view(session, p, reviews[p.id]) for p in found]
+
+    def awaiting_review_by(self, user: str, limit: int = 10) -> list[ProposalView]:
+        """Open proposals this editor could review now (App Home); none for non-editors."""
+        if not self._editors.is_editor(user):
+            return []
+        with self._db.reading() as session:
+            found = rows.awaiting_review_by(session, user, limit)
+            reviews = rows.reviews_for_many(session, [p.id for p in found])
+            return [self._view(session, p, reviews[p.id]) for p in found]
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _lock(self, session: Session, proposal_id: int) -> tuple[Promise, Proposal]:
+        promise_id = rows.promise_id_of(session, proposal_id)
+        promise = promises.lock_promise(session, promise_id) if promise_id is not None else None
+        proposal = rows.lock_proposal(session, proposal_id) if promise is not None else None
+        if promise is None or proposal is None:
+            raise ProposalNotFound()
+        return promise, proposal
+
+    def _view(
+        self,
+        session: Session,
+        proposal: Proposal,
+        reviews: Sequence[Review],
+        *,
+        origin_channel: str | None = None,
+        change: RatingChange | None = None,
+    ) -> ProposalView:
+        if change is None and proposal.status is ProposalStatus.APPROVED:
+            change = rows.change_of_proposal(session, proposal.id)
+        return proposal_view(
+            proposal,
+            reviews,
+            ttl_days=self._settings.proposal_ttl_days,
+            post_channel=self._settings.review_channel or origin_channel,
+            change=change,
+        )
