@@ -26,15 +26,98 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    raise CommandError("import is not available yet")
+    from promisebot.db.uow import Database
+    from promisebot.domain import DomainError
+    from promisebot.services.tracker_file import InvalidTrackerRows
+    from promisebot.services.trackers import TrackerService, require_schema
+
+    db = Database(_settings().sqlalchemy_url)
+    try:
+        require_schema(db)
+        report = TrackerService(db).import_file(args.path)
+    except InvalidTrackerRows as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        raise CommandError(f"{args.path}: {error}") from None
+    except DomainError as error:
+        raise CommandError(f"{args.path}: {error}") from None
+    finally:
+        db.dispose()
+    print(report.summary())
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    raise CommandError("export is not available yet")
+    from pathlib import Path
+
+    from promisebot.db.uow import Database
+    from promisebot.domain import DomainError
+    from promisebot.services.trackers import TrackerService, require_schema
+
+    suffix = Path(args.output).suffix.lower().lstrip(".")
+    if args.output != "-" and suffix in ("csv", "json") and suffix != args.format:
+        raise CommandError(f"{args.output} ends in .{suffix}; add --format {suffix} to write it.")
+    db = Database(_settings().sqlalchemy_url)
+    try:
+        require_schema(db)
+        service = TrackerService(db)
+        if args.output == "-":
+            sys.stdout.write(service.export(args.format))
+        else:
+            print(service.export_to(args.output, args.format).summary())
+    except DomainError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"Cannot write {args.output}: {error.strerror}.") from None
+    finally:
+        db.dispose()
+    return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    raise CommandError("digest is not available yet")
+    from slack_sdk.errors import SlackApiError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from promisebot.db.uow import Database
+    from promisebot.domain import utcnow
+    from promisebot.services.digests import DigestService
+    from promisebot.slack.blocks.digest import render_digest, render_digest_text
+    from promisebot.slack.client import build_web_client
+    from promisebot.slack.messenger import Messenger
+
+    settings = _settings()
+    if args.threshold is not None and not 1 <= args.threshold <= 3650:
+        raise CommandError("--threshold must be a number of days from 1 to 3650.")
+    if not args.dry_run and settings.slack_bot_token is None:
+        raise CommandError("SLACK_BOT_TOKEN is not set; use --dry-run to print the digest.")
+    db = Database(settings.sqlalchemy_url)
+    try:
+        # A manual digest needs no DigestRun claim: the operator asked for exactly one.
+        service = DigestService(db, settings, utcnow, lambda _user: False)
+        content = service.collect_due(args.threshold)
+    except SQLAlchemyError as error:
+        raise CommandError(
+            f"Cannot read the database ({type(error).__name__}); is it migrated? "
+            "Run `promisebot db upgrade`."
+        ) from None
+    finally:
+        db.dispose()
+    if args.dry_run:
+        print(render_digest_text(content, settings.tz))
+        return 0
+    if not content.items and not settings.digest_post_all_clear:
+        print(f"Nothing is due (threshold {content.threshold_days} days); nothing was posted.")
+        return 0
+    try:
+        posted = Messenger(build_web_client(settings)).post(
+            args.channel, render_digest(content, settings.tz)
+        )
+    except SlackApiError as error:
+        raise CommandError(f"Slack refused the digest: {error.response.get('error')}.") from None
+    except OSError as error:
+        raise CommandError(f"Cannot reach Slack: {error}.") from None
+    print(f"Posted the digest ({content.total_due} due) to {posted.channel} at {posted.ts}.")
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -61,11 +144,46 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    raise CommandError("scheduler is not available yet")
+    import signal
+    import threading
+
+    from promisebot import logs
+    from promisebot.db.uow import Database
+    from promisebot.scheduler import PromisebotScheduler
+    from promisebot.slack.client import build_web_client
+    from promisebot.slack.messenger import Messenger
+
+    settings = _settings()
+    if settings.slack_bot_token is None:
+        raise CommandError("SLACK_BOT_TOKEN is not set; the scheduler posts digests with it.")
+    logs.configure(settings.log_level, settings.log_format)
+    stop = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda _signo, _frame: stop.set())
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
+    db = Database(settings.sqlalchemy_url)
+    scheduler = PromisebotScheduler(db, settings, Messenger(build_web_client(settings)))
+    try:
+        scheduler.start()
+        print("Scheduler running; stop with Ctrl-C or SIGTERM.", flush=True)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        scheduler.shutdown(wait=True)
+        db.dispose()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    print("Scheduler stopped.")
+    return 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    raise CommandError("sandbox is not available yet")
+    from pathlib import Path
+
+    from promisebot.sandbox import console
+
+    return console.run(args.command, Path(args.database or "sandbox.db"), args.user)
 
 
 def build_parser() -> argparse.ArgumentParser:
