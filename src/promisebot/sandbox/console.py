@@ -103,8 +103,8 @@ class Sandbox:
 
     def _thread_channel(self) -> str:
         for call in reversed(self.fake.calls("chat.postMessage")):
-            if call.answer.get("ts") == self.last_thread:
-                return str(call.answer.get("channel"))
+            if call.response.get("ts") == self.last_thread:
+                return str(call.response.get("channel"))
         return CHANNEL
 
     def _choose(self, button: Button, ask: Ask | None) -> str:
@@ -146,16 +146,16 @@ class Sandbox:
         args, method = call.args, call.method
         blocks = args.get("blocks") or []
         if method == "chat.postMessage":
-            channel = str(call.answer.get("channel", args.get("channel")))
+            channel = str(call.response.get("channel", args.get("channel")))
             where = f"in thread {args['thread_ts']}" if args.get("thread_ts") else "message"
             rendering.lines.append(f"posted to {channel} ({where}):")
-            message = {**call.answer.get("message", {}), "ts": call.answer.get("ts")}
+            message = {**call.response.get("message", {}), "ts": call.response.get("ts")}
             if not args.get("thread_ts") and any(
                 element.get("action_id", "").startswith("proposal.")
                 for block in blocks
                 for element in block.get("elements", [])
             ):
-                self.last_thread = str(call.answer.get("ts"))
+                self.last_thread = str(call.response.get("ts"))
             render_blocks(blocks, rendering, channel=channel, message=message)
         elif method == "chat.update":
             rendering.lines.append(f"updated message {args.get('ts')} in {args.get('channel')}:")
@@ -171,7 +171,7 @@ class Sandbox:
                 view = json.loads(view)
             title = (view.get("title") or {}).get("text", "App Home")
             rendering.lines.append(f"{method}: {title}")
-            stored = {**view, "id": (call.answer.get("view") or {}).get("id")}
+            stored = {**view, "id": (call.response.get("view") or {}).get("id")}
             render_blocks(view.get("blocks") or [], rendering, channel=None, view=stored)
         if not blocks and args.get("text") and method.startswith("chat."):
             rendering.lines.append(f"  {args['text']}")
@@ -179,7 +179,7 @@ class Sandbox:
     def _fill_modal(self, call: RecordedCall, ask: Ask) -> list[str]:
         """Ask for each input of an opened modal, then submit it like Slack would."""
         view = call.args.get("view") or {}
-        view_id = str((call.answer.get("view") or {}).get("id", "V0001"))
+        view_id = str((call.response.get("view") or {}).get("id", "V0001"))
         values: dict[str, dict[str, Any]] = {}
         print("  Fill in the form (empty = leave blank):")
         for block in view.get("blocks", []):
