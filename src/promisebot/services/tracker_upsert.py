@@ -1,0 +1,215 @@
+"""The write half of a tracker import: compare each validated row with what is stored and
+change only what differs, in bulk (a few queries per import, never one per row)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
+
+from promisebot.db.models import Evidence, Promise, RatingChange, Tracker
+from promisebot.db.repositories import trackers as tracker_rows
+from promisebot.services.tracker_file import TrackerFile
+from promisebot.services.tracker_rows import EvidenceEntry, HistoryEntry, PromiseRecord
+
+IMPORT_ACTOR = "import"
+IMPORT_RATIONALE = "Rating updated by a tracker file import."
+COUNTS = (
+    "trackers_created",
+    "trackers_updated",
+    "trackers_unchanged",
+    "promises_created",
+    "promises_updated",
+    "promises_unchanged",
+    "evidence_added",
+    "evidence_updated",
+    "rating_changes",
+)
+
+
+def day_timestamp(day: date) -> datetime:
+    """A file's date as a timestamp: noon UTC, so export gives the same date back and the
+    date reads the same in every newsroom time zone from UTC-11 to UTC+11."""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+class Upsert:
+    """The write half of an import: compare with what is stored, change only what differs."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.counts: Counter[str] = Counter()
+
+    def run(self, tracker_file: TrackerFile) -> dict[str, int]:
+        trackers = self._trackers(tracker_file)
+        stored_ids = [tracker.id for tracker in trackers.values() if tracker.id is not None]
+        self.session.flush()
+        existing = {
+            (promise.tracker_id, promise.external_id): promise
+            for promise in tracker_rows.promises_of(self.session, stored_ids)
+        }
+        evidence = {
+            (item.promise_id, item.url): item
+            for item in tracker_rows.evidence_of(self.session, stored_ids)
+        }
+        for record in tracker_file.records:
+            tracker = trackers[record.tracker]
+            promise = existing.get((tracker.id, record.id))
+            if promise is None:
+                self._create(tracker, record)
+            else:
+                self._update(promise, record, evidence)
+        self.session.flush()
+        return {name: self.counts[name] for name in COUNTS}
+
+    def _trackers(self, tracker_file: TrackerFile) -> dict[str, Tracker]:
+        slugs = [info.slug for info in tracker_file.trackers]
+        trackers = tracker_rows.trackers_by_slug(self.session, slugs)
+        for info in tracker_file.trackers:
+            tracker = trackers.get(info.slug)
+            if tracker is None:
+                tracker = Tracker(
+                    slug=info.slug, name=info.name, subject=info.subject, created_at=self.now
+                )
+                self.session.add(tracker)
+                trackers[info.slug] = tracker
+                self.counts["trackers_created"] += 1
+            elif tracker.name != info.name or (info.subject and tracker.subject != info.subject):
+                tracker.name = info.name
+                tracker.subject = info.subject or tracker.subject
+                self.counts["trackers_updated"] += 1
+            else:
+                self.counts["trackers_unchanged"] += 1
+        return trackers
+
+    def _create(self, tracker: Tracker, record: PromiseRecord) -> None:
+        rated_at = day_timestamp(record.rated_on)
+        dated = [
+            day_timestamp(entry.published_on) for entry in record.evidence if entry.published_on
+        ]
+        promise = Promise(
+            tracker_id=tracker.id,
+            external_id=record.id,
+            title=record.title,
+            description=record.description,
+            tags=list(record.tags),
+            current_rating=record.rating,
+            rated_at=rated_at,
+            last_reviewed_at=max([rated_at, *dated]),
+            snoozed_until=None,
+            source_url=record.source_url,
+            created_at=self.now,
+            updated_at=self.now,
+            evidence=[self._evidence(entry) for entry in record.evidence],
+            rating_changes=[self._rating_change(step) for step in record.history],
+        )
+        self.session.add(promise)
+        self.counts["promises_created"] += 1
+        self.counts["evidence_added"] += len(record.evidence)
+        self.counts["rating_changes"] += len(record.history)
+
+    def _update(
+        self,
+        promise: Promise,
+        record: PromiseRecord,
+        stored_evidence: dict[tuple[int, str], Evidence],
+    ) -> None:
+        """Blank optional fields in the file keep what is stored; a new rating is recorded."""
+        fields: dict[str, object] = {"title": record.title}
+        if record.description:
+            fields["description"] = record.description
+        if record.tags:
+            fields["tags"] = list(record.tags)
+        if record.source_url:
+            fields["source_url"] = record.source_url
+        rated_at = day_timestamp(record.rated_on)
+        # Stored times may carry a time of day (proposals); the file only knows the date.
+        if promise.rated_at.date() != record.rated_on:
+            fields["rated_at"] = rated_at
+        reviewed = promise.last_reviewed_at
+        if promise.current_rating is not record.rating:
+            self.session.add(self._rating_change(_change_from_file(promise, record), promise.id))
+            self.counts["rating_changes"] += 1
+            fields["current_rating"] = record.rating
+            fields["rated_at"] = rated_at
+            reviewed = max(reviewed, rated_at)
+        evidence_changed = False
+        for entry in record.evidence:
+            stored = stored_evidence.get((promise.id, entry.url))
+            if stored is None:
+                self.session.add(self._evidence(entry, promise.id))
+                self.counts["evidence_added"] += 1
+                evidence_changed = True
+                if entry.published_on:
+                    reviewed = max(reviewed, day_timestamp(entry.published_on))
+            elif _update_evidence(stored, entry):
+                self.counts["evidence_updated"] += 1
+                evidence_changed = True
+        fields["last_reviewed_at"] = reviewed
+        changed = {name: value for name, value in fields.items() if getattr(promise, name) != value}
+        for name, value in changed.items():
+            setattr(promise, name, value)
+        if changed:
+            promise.updated_at = self.now
+        key = "promises_updated" if changed or evidence_changed else "promises_unchanged"
+        self.counts[key] += 1
+
+    def _evidence(self, entry: EvidenceEntry, promise_id: int | None = None) -> Evidence:
+        item = Evidence(
+            url=entry.url,
+            title=entry.title,
+            publisher=entry.publisher,
+            published_on=entry.published_on,
+            note=entry.note,
+            added_by=IMPORT_ACTOR,
+            added_at=self.now,
+        )
+        if promise_id is not None:
+            item.promise_id = promise_id
+        return item
+
+    def _rating_change(self, step: HistoryEntry, promise_id: int | None = None) -> RatingChange:
+        change = RatingChange(
+            from_rating=step.from_rating,
+            to_rating=step.to_rating,
+            effective_at=day_timestamp(step.effective_on),
+            rationale=step.rationale,
+            proposed_by=IMPORT_ACTOR,
+            approved_by=[],
+            proposal_id=None,
+            recorded_at=self.now,
+        )
+        if promise_id is not None:
+            change.promise_id = promise_id
+        return change
+
+
+def _change_from_file(promise: Promise, record: PromiseRecord) -> HistoryEntry:
+    """The change to record for an existing promise; the file's own last step gives the
+    rationale when it describes exactly this change."""
+    last = record.history[-1] if record.history else None
+    matches = last is not None and last.from_rating is promise.current_rating
+    return HistoryEntry.model_construct(
+        from_rating=promise.current_rating,
+        to_rating=record.rating,
+        effective_on=record.rated_on,
+        rationale=last.rationale if last is not None and matches else IMPORT_RATIONALE,
+    )
+
+
+def _update_evidence(stored: Evidence, entry: EvidenceEntry) -> bool:
+    """Copy the file's non-blank fields onto stored evidence; True when anything changed."""
+    fields = {
+        "title": entry.title,
+        "publisher": entry.publisher,
+        "published_on": entry.published_on,
+        "note": entry.note,
+    }
+    changed = False
+    for name, value in fields.items():
+        if value and getattr(stored, name) != value:
+            setattr(stored, name, value)
+            changed = True
+    return changed

@@ -1,0 +1,221 @@
+"""Tracker import and export (DESIGN §4 data file): validate everything, then upsert in one
+transaction; export every tracker in the same format, round-trippable."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from promisebot.db.models import Promise
+from promisebot.db.repositories import audit
+from promisebot.db.repositories import promises as promise_rows
+from promisebot.db.repositories import trackers as tracker_rows
+from promisebot.db.uow import Database
+from promisebot.domain import Clock, DomainError, utcnow
+from promisebot.services.tracker_file import (
+    FileFormat,
+    MalformedTrackerFile,
+    decode,
+    parse,
+    render,
+)
+from promisebot.services.tracker_rows import EvidenceEntry, HistoryEntry, PromiseRecord
+from promisebot.services.tracker_upsert import IMPORT_ACTOR, Upsert
+
+DEMO_TRACKER = "demo_tracker.json"
+
+
+class DatabaseNotReady(DomainError):
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(
+            reason or "The database has no tables yet; run `promisebot db upgrade` first."
+        )
+
+
+class ImportConflict(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone changed the same trackers while this file was being imported; "
+            "nothing was imported. Run the import again."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    source: str
+    trackers_created: int = 0
+    trackers_updated: int = 0
+    trackers_unchanged: int = 0
+    promises_created: int = 0
+    promises_updated: int = 0
+    promises_unchanged: int = 0
+    evidence_added: int = 0
+    evidence_updated: int = 0
+    rating_changes: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (
+                self.trackers_created,
+                self.trackers_updated,
+                self.promises_created,
+                self.promises_updated,
+                self.evidence_added,
+                self.evidence_updated,
+                self.rating_changes,
+            )
+        )
+
+    def summary(self) -> str:
+        promises = self.promises_created + self.promises_updated + self.promises_unchanged
+        if not self.changed:
+            return f"{self.source}: nothing to change; all {promises} promises are up to date."
+        trackers = self.trackers_created + self.trackers_updated + self.trackers_unchanged
+        return (
+            f"{self.source}: {trackers} trackers ({self.trackers_created} new, "
+            f"{self.trackers_updated} updated), {promises} promises ({self.promises_created} "
+            f"new, {self.promises_updated} updated, {self.promises_unchanged} unchanged), "
+            f"{self.evidence_added} evidence links added, {self.evidence_updated} updated, "
+            f"{self.rating_changes} rating changes recorded."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    path: str
+    trackers: int
+    promises: int
+
+    def summary(self) -> str:
+        return f"Exported {self.promises} promises of {self.trackers} trackers to {self.path}."
+
+
+class TrackerService:
+    """Imports and exports tracker data files; every import is all-or-nothing and idempotent."""
+
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    def import_file(self, path: Path | str) -> ImportReport:
+        """Import a .csv or .json file; raises TrackerFileError listing every problem."""
+        path = Path(path)
+        fmt = FileFormat.of(path)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise MalformedTrackerFile(f"Cannot read {path}: {error.strerror}.") from None
+        return self.import_text(decode(data), fmt, source=path.name)
+
+    def import_text(self, text: str, fmt: FileFormat | str, *, source: str = "") -> ImportReport:
+        """Import already-read file text; nothing is written unless every row is valid."""
+        tracker_file = parse(text, FileFormat(fmt))
+        now = self._clock()
+        source = source or f"{FileFormat(fmt)} text"
+        try:
+            with self._db.transaction() as uow:
+                counts = Upsert(uow.session, now).run(tracker_file)
+                report = ImportReport(source=source, **counts)
+                if report.changed:
+                    audit.record(
+                        uow.session,
+                        actor=IMPORT_ACTOR,
+                        action="trackers.imported",
+                        subject_type="tracker_file",
+                        subject_id=source[:64],
+                        at=now,
+                        **counts,
+                    )
+                uow.commit()
+        except IntegrityError:
+            raise ImportConflict() from None
+        return report
+
+    def export(self, fmt: FileFormat | str = FileFormat.JSON) -> str:
+        """Every tracker as file text, ordered by (tracker slug, promise id)."""
+        with self._db.reading() as session:
+            records = _export_records(session)
+        return render(records, FileFormat(fmt))
+
+    def export_to(self, path: Path | str, fmt: FileFormat | str = FileFormat.JSON) -> ExportReport:
+        """Write the export to `path`, replacing it only once the whole text is written."""
+        path = Path(path)
+        with self._db.reading() as session:
+            records = _export_records(session)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(render(records, FileFormat(fmt)), encoding="utf-8", newline="")
+        os.replace(partial, path)
+        trackers = len({record.tracker for record in records})
+        return ExportReport(str(path), trackers=trackers, promises=len(records))
+
+
+def require_schema(db: Database) -> None:
+    """Raise DatabaseNotReady when migrations have not been run (nothing is created here)."""
+    try:
+        with db.engine.connect() as connection:
+            ready = inspect(connection).has_table(Promise.__tablename__)
+    except OperationalError as error:
+        raise DatabaseNotReady(f"Cannot open the database: {error.orig}".strip()) from None
+    if not ready:
+        raise DatabaseNotReady()
+
+
+def load_demo(db: Database, clock: Clock = utcnow) -> ImportReport:
+    """Import the bundled demo tracker (idempotent: loading it twice changes nothing)."""
+    text = resources.files("promisebot").joinpath("data", DEMO_TRACKER).read_text("utf-8")
+    return TrackerService(db, clock).import_text(text, FileFormat.JSON, source=DEMO_TRACKER)
+
+
+def _export_records(session: Session) -> list[PromiseRecord]:
+    trackers = {tracker.id: tracker for tracker in promise_rows.all_trackers(session)}
+    evidence: defaultdict[int, list[EvidenceEntry]] = defaultdict(list)
+    for item in tracker_rows.all_evidence(session):
+        evidence[item.promise_id].append(
+            EvidenceEntry.model_construct(
+                url=item.url,
+                title=item.title,
+                publisher=item.publisher,
+                published_on=item.published_on,
+                note=item.note,
+            )
+        )
+    history: defaultdict[int, list[HistoryEntry]] = defaultdict(list)
+    for change in tracker_rows.all_rating_changes(session):
+        history[change.promise_id].append(
+            HistoryEntry.model_construct(
+                from_rating=change.from_rating,
+                to_rating=change.to_rating,
+                effective_on=change.effective_at.date(),
+                rationale=change.rationale,
+            )
+        )
+    records = []
+    for promise in tracker_rows.all_promises(session):
+        tracker = trackers[promise.tracker_id]
+        records.append(
+            PromiseRecord.model_construct(
+                tracker=tracker.slug,
+                tracker_name=tracker.name,
+                tracker_subject=tracker.subject,
+                id=promise.external_id,
+                title=promise.title,
+                description=promise.description,
+                tags=tuple(promise.tags),
+                rating=promise.current_rating,
+                rated_on=promise.rated_at.date(),
+                source_url=promise.source_url,
+                evidence=tuple(evidence[promise.id]),
+                history=tuple(history[promise.id]),
+            )
+        )
+    # Sorted here, not in SQL: PostgreSQL collations order text differently from SQLite.
+    records.sort(key=lambda record: (record.tracker, record.id))
+    return records
