@@ -75,6 +75,19 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("PROMISEBOT_LOG_LEVEL"))
     http_threads: int = Field(16, ge=1, le=256, validation_alias=_env("PROMISEBOT_HTTP_THREADS"))
 
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "editor_group",
+        "review_channel",
+        "announce_channel",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("editors", mode="before")
     @classmethod
     def _split_editors(cls, value: object) -> object:

@@ -93,16 +93,16 @@ def render_blocks(
             for item in block.get("fields", []):
                 rendering.lines.append(f"{indent}{_text(item)}")
             if block.get("accessory"):
-                shown = add_element(block["accessory"])
-                if shown:
-                    rendering.lines.append(f"{indent}    {shown}")
+                pressable = add_element(block["accessory"])
+                if pressable:
+                    rendering.lines.append(f"{indent}    {pressable}")
         elif kind == "context":
             parts = [_text(element) for element in block.get("elements", [])]
             rendering.lines.append(f"{indent}  ({' · '.join(p for p in parts if p)})")
         elif kind == "divider":
             rendering.lines.append(f"{indent}{'─' * 40}")
         elif kind == "actions":
-            shown = [add_element(element) for element in block.get("elements", [])]
-            rendering.lines.append(f"{indent}{'   '.join(s for s in shown if s)}")
+            row = [add_element(element) for element in block.get("elements", [])]
+            rendering.lines.append(f"{indent}{'   '.join(item for item in row if item)}")
         elif kind == "input":
             rendering.lines.append(f"{indent}<field> {_text(block.get('label'))}")
