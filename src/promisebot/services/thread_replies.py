@@ -22,6 +22,7 @@ _REJECT = re.compile(
     rf"^reject(?=$|{_SEPARATOR}){_SEPARATOR}*(?P<reason>.*)$", re.IGNORECASE | re.DOTALL
 )
 _SLACK_MARKUP = re.compile(r"<([^<>]*)>")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?://)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,6 @@ def _unwrap(match: re.Match[str]) -> str:
         return "#" + (label or target[1:])
     if target.startswith("!"):
         return "@" + (label or target[1:].split("^", 1)[0])
-    if not label or label == target or target.split("://", 1)[-1] == label:
+    if not label or label in (target, _SCHEME.sub("", target)):
         return target.removeprefix("mailto:")
     return f"{label} ({target})"
