@@ -69,7 +69,8 @@ def run_socket_mode(runtime: Runtime, *, on_stop: Callable[[], None] = lambda: N
     app_token = runtime.settings.slack_app_token
     assert app_token is not None
     app = runtime.slack_app()
-    handler = SocketModeHandler(app, app_token.get_secret_value())
+    # The client notices a dropped connection only at its next ping; Bolt defaults to 10 s.
+    handler = SocketModeHandler(app, app_token.get_secret_value(), ping_interval=5)
     stopped = threading.Event()
     on_stop_signal(stopped.set)
     handler.connect()  # type: ignore[no-untyped-call]
