@@ -6,9 +6,13 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 _TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+
+# What the current thread is handling (a Slack event id, a trigger id…), for every log line.
+request_id: ContextVar[str] = ContextVar("request_id", default="")
 
 
 def redact(text: str) -> str:
@@ -16,9 +20,11 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites any record whose rendered message contains a token."""
+    """Rewrites any record whose rendered message contains a token; adds the request id."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = request_id.get()
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -34,7 +40,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("request_id", "event_id", "replica"):
+        for key in ("request_id", "replica"):
             value = getattr(record, key, None)
             if value:
                 entry[key] = value
@@ -54,7 +60,9 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            TextFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

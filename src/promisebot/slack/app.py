@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
+from promisebot import logs
 from promisebot.services.container import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
-from promisebot.slack.listeners import lookup
+from promisebot.slack.listeners import evidence, home, lookup
 from promisebot.slack.messenger import Messenger
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 
@@ -28,17 +32,42 @@ def create_app(services: Services, client: WebClient, *, executor_threads: int =
         client=client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
         # Bolt runs only 5 listeners at once by default; slow Slack calls would queue behind.
-        listener_executor=ThreadPoolExecutor(
+        listener_executor=ContextExecutor(
             max_workers=executor_threads, thread_name_prefix="listener"
         ),
         logger=logging.getLogger("promisebot.bolt"),
     )
+    app.use(_tag_logs_with_request_id)
     messenger = Messenger(client)
     router = CommandRouter()
     register_command(app, router)
     lookup.register(app, router, services, messenger)
+    evidence.register(app, router, services, messenger)
+    home.register(app, services, messenger)
     _register_error_handler(app, messenger)
     return app
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """Runs listeners with the submitting thread's context, so log lines keep the request id."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)
+
+
+def _tag_logs_with_request_id(
+    request: BoltRequest, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    body = request.body
+    tag = str(
+        body.get("event_id")
+        or body.get("trigger_id")
+        or (body.get("container") or {}).get("message_ts")
+        or ""
+    )
+    logs.request_id.set(tag)
+    return next()
 
 
 def _register_error_handler(app: App, messenger: Messenger) -> None:
