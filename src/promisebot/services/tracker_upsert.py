@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Evidence, Promise, RatingChange, Tracker
@@ -35,12 +37,20 @@ def day_timestamp(day: date) -> datetime:
 
 
 class Upsert:
-    """The write half of an import: compare with what is stored, change only what differs."""
+    """The write half of an import: compare with what is stored, change only what differs.
+
+    New rows go in as bulk INSERTs (ids come back in parameter order); changes to stored
+    rows go through the ORM, which writes only the attributes that changed.
+    """
 
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
         self.counts: Counter[str] = Counter()
+        self.new_promises: list[dict[str, Any]] = []
+        self.new_records: list[PromiseRecord] = []
+        self.evidence_rows: list[dict[str, Any]] = []
+        self.change_rows: list[dict[str, Any]] = []
 
     def run(self, tracker_file: TrackerFile) -> dict[str, int]:
         trackers = self._trackers(tracker_file)
@@ -61,8 +71,21 @@ class Upsert:
                 self._create(tracker, record)
             else:
                 self._update(promise, record, evidence)
+        self._insert_new_rows()
         self.session.flush()
         return {name: self.counts[name] for name in COUNTS}
+
+    def _insert_new_rows(self) -> None:
+        if self.new_promises:
+            statement = insert(Promise).returning(Promise.id, sort_by_parameter_order=True)
+            ids = self.session.scalars(statement, self.new_promises).all()
+            for promise_id, record in zip(ids, self.new_records, strict=True):
+                self.evidence_rows.extend(self._evidence(e, promise_id) for e in record.evidence)
+                self.change_rows.extend(self._rating_change(s, promise_id) for s in record.history)
+        if self.evidence_rows:
+            self.session.execute(insert(Evidence), self.evidence_rows)
+        if self.change_rows:
+            self.session.execute(insert(RatingChange), self.change_rows)
 
     def _trackers(self, tracker_file: TrackerFile) -> dict[str, Tracker]:
         slugs = [info.slug for info in tracker_file.trackers]
@@ -89,23 +112,23 @@ class Upsert:
         dated = [
             day_timestamp(entry.published_on) for entry in record.evidence if entry.published_on
         ]
-        promise = Promise(
-            tracker_id=tracker.id,
-            external_id=record.id,
-            title=record.title,
-            description=record.description,
-            tags=list(record.tags),
-            current_rating=record.rating,
-            rated_at=rated_at,
-            last_reviewed_at=max([rated_at, *dated]),
-            snoozed_until=None,
-            source_url=record.source_url,
-            created_at=self.now,
-            updated_at=self.now,
-            evidence=[self._evidence(entry) for entry in record.evidence],
-            rating_changes=[self._rating_change(step) for step in record.history],
+        self.new_promises.append(
+            {
+                "tracker_id": tracker.id,
+                "external_id": record.id,
+                "title": record.title,
+                "description": record.description,
+                "tags": list(record.tags),
+                "current_rating": record.rating,
+                "rated_at": rated_at,
+                "last_reviewed_at": max([rated_at, *dated]),
+                "snoozed_until": None,
+                "source_url": record.source_url,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
         )
-        self.session.add(promise)
+        self.new_records.append(record)
         self.counts["promises_created"] += 1
         self.counts["evidence_added"] += len(record.evidence)
         self.counts["rating_changes"] += len(record.history)
@@ -130,7 +153,9 @@ class Upsert:
             fields["rated_at"] = rated_at
         reviewed = promise.last_reviewed_at
         if promise.current_rating is not record.rating:
-            self.session.add(self._rating_change(_change_from_file(promise, record), promise.id))
+            self.change_rows.append(
+                self._rating_change(_change_from_file(promise, record), promise.id)
+            )
             self.counts["rating_changes"] += 1
             fields["current_rating"] = record.rating
             fields["rated_at"] = rated_at
@@ -139,7 +164,7 @@ class Upsert:
         for entry in record.evidence:
             stored = stored_evidence.get((promise.id, entry.url))
             if stored is None:
-                self.session.add(self._evidence(entry, promise.id))
+                self.evidence_rows.append(self._evidence(entry, promise.id))
                 self.counts["evidence_added"] += 1
                 evidence_changed = True
                 if entry.published_on:
@@ -156,34 +181,30 @@ class Upsert:
         key = "promises_updated" if changed or evidence_changed else "promises_unchanged"
         self.counts[key] += 1
 
-    def _evidence(self, entry: EvidenceEntry, promise_id: int | None = None) -> Evidence:
-        item = Evidence(
-            url=entry.url,
-            title=entry.title,
-            publisher=entry.publisher,
-            published_on=entry.published_on,
-            note=entry.note,
-            added_by=IMPORT_ACTOR,
-            added_at=self.now,
-        )
-        if promise_id is not None:
-            item.promise_id = promise_id
-        return item
+    def _evidence(self, entry: EvidenceEntry, promise_id: int) -> dict[str, Any]:
+        return {
+            "promise_id": promise_id,
+            "url": entry.url,
+            "title": entry.title,
+            "publisher": entry.publisher,
+            "published_on": entry.published_on,
+            "note": entry.note,
+            "added_by": IMPORT_ACTOR,
+            "added_at": self.now,
+        }
 
-    def _rating_change(self, step: HistoryEntry, promise_id: int | None = None) -> RatingChange:
-        change = RatingChange(
-            from_rating=step.from_rating,
-            to_rating=step.to_rating,
-            effective_at=day_timestamp(step.effective_on),
-            rationale=step.rationale,
-            proposed_by=IMPORT_ACTOR,
-            approved_by=[],
-            proposal_id=None,
-            recorded_at=self.now,
-        )
-        if promise_id is not None:
-            change.promise_id = promise_id
-        return change
+    def _rating_change(self, step: HistoryEntry, promise_id: int) -> dict[str, Any]:
+        return {
+            "promise_id": promise_id,
+            "from_rating": step.from_rating,
+            "to_rating": step.to_rating,
+            "effective_at": day_timestamp(step.effective_on),
+            "rationale": step.rationale,
+            "proposed_by": IMPORT_ACTOR,
+            "approved_by": [],
+            "proposal_id": None,
+            "recorded_at": self.now,
+        }
 
 
 def _change_from_file(promise: Promise, record: PromiseRecord) -> HistoryEntry:
