@@ -28,7 +28,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from promisebot.db.uow import Database
     from promisebot.domain import DomainError
-    from promisebot.services.tracker_file import InvalidTrackerRows
+    from promisebot.services.tracker_file import InvalidTrackerRows, TrackerFileError
     from promisebot.services.trackers import TrackerService, require_schema
 
     db = Database(_settings().sqlalchemy_url)
@@ -39,8 +39,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         raise CommandError(f"{args.path}: {error}") from None
-    except DomainError as error:
+    except TrackerFileError as error:
         raise CommandError(f"{args.path}: {error}") from None
+    except DomainError as error:
+        raise CommandError(str(error)) from None
     finally:
         db.dispose()
     print(report.summary())

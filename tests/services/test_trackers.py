@@ -115,6 +115,20 @@ def test_reimporting_the_same_file_changes_nothing(db: Database) -> None:
     assert dump_tables(db) == before  # no rows, no audit event, updated_at untouched
 
 
+def test_a_stored_time_of_day_does_not_count_as_a_change(db: Database) -> None:
+    """Ratings applied by proposals carry a time; the file only knows the date."""
+    _import(db, _rows())
+    with db.transaction() as uow:
+        promise = uow.session.scalars(
+            select(Promise).where(Promise.external_id == "bus-lanes")
+        ).one()
+        promise.rated_at = datetime(2025, 5, 5, 21, 45, tzinfo=UTC)
+        uow.commit()
+    before = dump_tables(db)
+    assert not _import(db, _rows(), at=LATER).changed
+    assert dump_tables(db) == before
+
+
 def test_a_file_with_bad_rows_writes_nothing(db: Database) -> None:
     _import(db, _rows())
     before = dump_tables(db)

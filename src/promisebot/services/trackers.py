@@ -160,10 +160,11 @@ class TrackerService:
 def require_schema(db: Database) -> None:
     """Raise DatabaseNotReady when migrations have not been run (nothing is created here)."""
     try:
-        with db.engine.connect() as connection:
-            ready = inspect(connection).has_table(Promise.__tablename__)
+        with db.reading() as session:
+            ready = inspect(session.connection()).has_table(Promise.__tablename__)
     except OperationalError as error:
-        raise DatabaseNotReady(f"Cannot open the database: {error.orig}".strip()) from None
+        reason = str(error.orig).strip().splitlines()[0]
+        raise DatabaseNotReady(f"Cannot open the database: {reason}") from None
     if not ready:
         raise DatabaseNotReady()
 
