@@ -1,0 +1,375 @@
+"""Still-stalled digests: which promises are due, the editors' answers to a digest
+(reviewed — still stalled, snooze), and the DigestRun claim protocol for exactly-once posts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from promisebot.db.models import DigestRun, Promise
+from promisebot.db.repositories import audit, promises
+from promisebot.db.repositories import digests as runs
+from promisebot.db.uow import Database
+from promisebot.domain import Clock, DomainError, NotAnEditor, Rating, days_between
+from promisebot.settings import Settings
+
+DEFAULT_LIMIT = 20
+SNOOZE_MAX_DAYS = 365
+SNOOZE_CHOICES = (7, 30, 90)
+SNOOZE_USAGE = "Usage: `/promise snooze <id> <days>`, e.g. `/promise snooze police-liability 30`."
+SYSTEM_ACTOR = "scheduler"
+
+
+class NoSuchPromise(DomainError):
+    def __init__(self, ref: str = "") -> None:
+        what = f"`{ref}`" if ref else "That promise"
+        super().__init__(f"{what} could not be found; check the id with `/promise <words>`.")
+
+
+class AmbiguousPromise(DomainError):
+    def __init__(self, ref: str, keys: list[str]) -> None:
+        super().__init__(f"`{ref}` is in several trackers; say which: {', '.join(keys)}.")
+
+
+class NotStalled(DomainError):
+    def __init__(self, external_id: str, rating: Rating) -> None:
+        super().__init__(
+            f"`{external_id}` is now rated {rating.label}, so it is no longer stalled; "
+            "nothing was changed."
+        )
+
+
+class InvalidSnooze(DomainError):
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem} {SNOOZE_USAGE}")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    promise_id: int
+    external_id: str
+    title: str
+    tracker_slug: str
+    tracker_name: str
+    stalled_since: datetime  # rated_at: when the Stalled rating took effect
+    days_stalled: int
+    last_reviewed_at: datetime
+    last_evidence_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestContent:
+    items: tuple[DigestItem, ...]
+    total_due: int
+    threshold_days: int
+    generated_at: datetime
+    tracker_id: int | None = None
+
+    @property
+    def more(self) -> int:
+        """Due promises not in `items` (the query's limit)."""
+        return self.total_due - len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseReviewed:
+    promise_id: int
+    external_id: str
+    title: str
+    last_reviewed_at: datetime
+    reviewed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseSnoozed:
+    promise_id: int
+    external_id: str
+    title: str
+    snoozed_until: datetime | None  # None: the snooze was lifted (days = 0)
+    snoozed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestClaim:
+    run_id: int
+    schedule_id: int
+    period_key: str
+    claimer: str
+    claimed_at: datetime
+    attempt: int  # 1 for the first claim; more when a failed or abandoned claim is retried
+    taken_over: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRunInfo:
+    run_id: int
+    schedule_id: int
+    period_key: str
+    claimed_by: str
+    claimed_at: datetime
+    attempts: int
+    posted_at: datetime | None
+    channel_id: str
+    message_ts: str | None  # None with posted_at set: the period had nothing to post
+    item_count: int
+
+
+def parse_snooze_args(text: str) -> tuple[str, int]:
+    """`<id> <days>` of `/promise snooze` → (promise ref, days); 0 days lifts a snooze."""
+    words = text.split()
+    if len(words) != 2:
+        raise InvalidSnooze("Give a promise id and a number of days.")
+    ref, days_word = words
+    match = re.fullmatch(r"(\d+)(?:d|days?)?", days_word.lower())
+    if match is None:
+        raise InvalidSnooze(f"'{days_word}' is not a number of days.")
+    days = int(match.group(1))
+    if days > SNOOZE_MAX_DAYS:
+        raise InvalidSnooze(f"Snooze for at most {SNOOZE_MAX_DAYS} days.")
+    return ref, days
+
+
+class DigestService:
+    def __init__(
+        self, db: Database, settings: Settings, clock: Clock, is_editor: Callable[[str], bool]
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self._is_editor = is_editor
+
+    # -- what is due -------------------------------------------------------------------
+
+    def collect_due(
+        self,
+        threshold_days: int | None = None,
+        tracker_id: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> DigestContent:
+        threshold = threshold_days or self._settings.stalled_after_days
+        now = self._clock()
+        cutoff = now - timedelta(days=threshold)
+        tz = self._settings.tz
+        with self._db.reading() as session:
+            rows = runs.due_promises(
+                session, reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
+            )
+            total = rows[0].total if rows else 0
+            if not rows and limit == 0:
+                total = runs.count_due(
+                    session, reviewed_before=cutoff, now=now, tracker_id=tracker_id
+                )
+        items = tuple(
+            DigestItem(
+                promise_id=row.id,
+                external_id=row.external_id,
+                title=row.title,
+                tracker_slug=row.tracker_slug,
+                tracker_name=row.tracker_name,
+                stalled_since=row.rated_at,
+                days_stalled=days_between(row.rated_at.astimezone(tz), now.astimezone(tz)),
+                last_reviewed_at=row.last_reviewed_at,
+                last_evidence_on=_evidence_day(row.latest_published_on, row.latest_added_at, tz),
+            )
+            for row in rows
+        )
+        return DigestContent(items, int(total), threshold, now, tracker_id)
+
+    # -- answers to a digest -------------------------------------------------------------
+
+    def mark_reviewed(self, promise_id: int, user: str) -> PromiseReviewed:
+        """ "Reviewed — still stalled": the promise leaves digests for another threshold."""
+        if not self._is_editor(user):
+            raise NotAnEditor("mark promises as reviewed")
+        now = self._clock()
+        with self._db.transaction() as uow:
+            promise = promises.lock_promise(uow.session, promise_id)
+            if promise is None:
+                raise NoSuchPromise()
+            if promise.current_rating is not Rating.STALLED:
+                raise NotStalled(promise.external_id, promise.current_rating)
+            previous = promise.last_reviewed_at
+            promise.last_reviewed_at = now
+            promise.updated_at = now
+            audit.record(
+                uow.session,
+                actor=user,
+                action="promise.reviewed_still_stalled",
+                subject_type="promise",
+                subject_id=promise.id,
+                at=now,
+                previous_reviewed_at=previous.isoformat(),
+            )
+            result = PromiseReviewed(promise.id, promise.external_id, promise.title, now, user)
+            uow.commit()
+        return result
+
+    def snooze(self, promise_id: int, user: str, days: int) -> PromiseSnoozed:
+        """Keep a promise out of digests for `days` (1 to 365); 0 lifts a snooze."""
+        with self._db.transaction() as uow:
+            promise = promises.lock_promise(uow.session, promise_id)
+            if promise is None:
+                raise NoSuchPromise()
+            result = self._snooze(uow.session, promise, user, days)
+            uow.commit()
+        return result
+
+    def snooze_by_ref(self, ref: str, user: str, days: int) -> PromiseSnoozed:
+        """`/promise snooze <id> <days>`: the id is the external id, or `tracker/id`."""
+        with self._db.transaction() as uow:
+            tracker_slug, _, external_id = ref.rpartition("/")
+            if tracker_slug:
+                found = promises.promise_by_key(uow.session, tracker_slug, external_id)
+                matches = [found] if found else []
+            else:
+                matches = list(promises.promises_by_external_id(uow.session, external_id))
+            if not matches:
+                raise NoSuchPromise(ref)
+            if len(matches) > 1:
+                keys = sorted(f"`{p.tracker.slug}/{p.external_id}`" for p in matches)
+                raise AmbiguousPromise(ref, keys)
+            promise = promises.lock_promise(uow.session, matches[0].id)
+            assert promise is not None
+            result = self._snooze(uow.session, promise, user, days)
+            uow.commit()
+        return result
+
+    def _snooze(self, session: Session, promise: Promise, user: str, days: int) -> PromiseSnoozed:
+        if not self._is_editor(user):
+            raise NotAnEditor("snooze reminders")
+        if not 0 <= days <= SNOOZE_MAX_DAYS:
+            raise InvalidSnooze(f"Snooze for 1 to {SNOOZE_MAX_DAYS} days (0 lifts a snooze).")
+        now = self._clock()
+        until = now + timedelta(days=days) if days else None
+        promise.snoozed_until = until
+        promise.updated_at = now
+        audit.record(
+            session,
+            actor=user,
+            action="promise.snoozed" if until else "promise.unsnoozed",
+            subject_type="promise",
+            subject_id=promise.id,
+            at=now,
+            days=days,
+            until=until.isoformat() if until else None,
+        )
+        return PromiseSnoozed(promise.id, promise.external_id, promise.title, until, user)
+
+    # -- exactly-once claims -------------------------------------------------------------
+
+    def claim(
+        self,
+        schedule_id: int,
+        period_key: str,
+        claimer: str,
+        *,
+        retry_after: timedelta,
+        own_retry_after: timedelta = timedelta(0),
+    ) -> DigestClaim | None:
+        """Claim the right to post one schedule's digest for one period.
+
+        The first claim inserts the DigestRun row. Later calls win only while the run is
+        unposted and its claim is older than `retry_after` (the claimer died or failed),
+        or is this claimer's own and older than `own_retry_after`. Losers get None.
+        """
+        now = self._clock()
+        with self._db.transaction() as uow:
+            session = uow.session
+            run_id = runs.insert_claim(
+                session, schedule_id=schedule_id, period_key=period_key, claimer=claimer, at=now
+            )
+            attempt, taken_over = 1, False
+            if run_id is None:
+                taken = runs.take_over_claim(
+                    session,
+                    schedule_id=schedule_id,
+                    period_key=period_key,
+                    claimer=claimer,
+                    at=now,
+                    stale_before=now - retry_after,
+                    own_before=now - own_retry_after,
+                )
+                if taken is None:
+                    return None
+                (run_id, attempt), taken_over = taken, True
+            audit.record(
+                session,
+                actor=SYSTEM_ACTOR,
+                action="digest.claimed",
+                subject_type="digest_run",
+                subject_id=run_id,
+                at=now,
+                schedule_id=schedule_id,
+                period_key=period_key,
+                claimer=claimer,
+                attempt=attempt,
+            )
+            uow.commit()
+        return DigestClaim(run_id, schedule_id, period_key, claimer, now, attempt, taken_over)
+
+    def record_posted(
+        self, run_id: int, *, channel_id: str, message_ts: str | None, item_count: int
+    ) -> bool:
+        """Mark a claimed run done: posted (`message_ts`) or nothing to post (None)."""
+        now = self._clock()
+        with self._db.transaction() as uow:
+            recorded = runs.mark_posted(
+                uow.session,
+                run_id,
+                at=now,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                item_count=item_count,
+            )
+            if not recorded:
+                return False
+            audit.record(
+                uow.session,
+                actor=SYSTEM_ACTOR,
+                action="digest.posted" if message_ts else "digest.nothing_due",
+                subject_type="digest_run",
+                subject_id=run_id,
+                at=now,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                item_count=item_count,
+            )
+            uow.commit()
+        return True
+
+    def unposted_runs(self, limit: int = 100) -> list[DigestRunInfo]:
+        """Claimed, never-posted runs of enabled schedules (for the retry sweep)."""
+        with self._db.reading() as session:
+            return [_run_info(row) for row in runs.unposted_runs(session, limit=limit)]
+
+    def run_status(self, schedule_id: int, period_key: str) -> DigestRunInfo | None:
+        with self._db.reading() as session:
+            row = runs.run_for(session, schedule_id, period_key)
+            return _run_info(row) if row else None
+
+
+def _evidence_day(published: date | None, added: datetime | None, tz: ZoneInfo) -> date | None:
+    """The newest evidence's date: its publication date, else the day it was added."""
+    if published is not None:
+        return published
+    return added.astimezone(tz).date() if added is not None else None
+
+
+def _run_info(row: DigestRun) -> DigestRunInfo:
+    return DigestRunInfo(
+        run_id=row.id,
+        schedule_id=row.schedule_id,
+        period_key=row.period_key,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        attempts=row.attempts,
+        posted_at=row.posted_at,
+        channel_id=row.channel_id,
+        message_ts=row.message_ts,
+        item_count=row.item_count,
+    )

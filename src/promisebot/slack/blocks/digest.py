@@ -1,0 +1,151 @@
+"""The still-stalled digest as a Slack message (and as plain text for `promisebot digest
+--dry-run`): one section per promise with its actions, packed within Slack's limits."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from promisebot.services.digests import SNOOZE_CHOICES, DigestContent, DigestItem
+from promisebot.slack.blocks.common import (
+    MAX_MESSAGE_BLOCKS,
+    MAX_MESSAGE_CHARS,
+    Act,
+    Block,
+    Message,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    format_day,
+    header,
+    message_size,
+    plain_text,
+    plural,
+    section,
+)
+
+LIST_STALLED = "/promise list stalled"
+ITEM_BLOCK = "digest.item:"
+ACTIONS_BLOCK = "digest.actions:"
+
+
+def snooze_value(promise_id: int, days: int) -> str:
+    return f"{promise_id}:{days}"
+
+
+def parse_snooze_value(value: str) -> tuple[int, int]:
+    """(promise id, days) from a Snooze option's value; ValueError if it is not ours."""
+    promise_id, _, days = value.partition(":")
+    return int(promise_id), int(days)
+
+
+def _title(content: DigestContent) -> str:
+    return f"Still stalled: {plural(content.total_due, 'promise')}"
+
+
+def _criteria(content: DigestContent) -> str:
+    return (
+        f"Rated Stalled and not reviewed for over {plural(content.threshold_days, 'day')}, "
+        "longest-stalled first. Snoozed promises are left out."
+    )
+
+
+def _facts(item: DigestItem, tz: ZoneInfo) -> str:
+    evidence = (
+        f"last evidence {format_day(item.last_evidence_on)}"
+        if item.last_evidence_on
+        else "no evidence yet"
+    )
+    return (
+        f"Stalled {plural(item.days_stalled, 'day')} "
+        f"(since {format_day(item.stalled_since, tz)}) · {evidence}"
+    )
+
+
+def _more(count: int) -> Block:
+    return context(f"…and {count} more — `{LIST_STALLED}`")
+
+
+def _item_blocks(item: DigestItem, tz: ZoneInfo) -> list[Block]:
+    value = str(item.promise_id)
+    text = (
+        f"*{escape(item.title)}*\n"
+        f"`{escape(item.external_id)}` · {escape(item.tracker_name)}\n"
+        f"{_facts(item, tz)}"
+    )
+    snooze: Block = {
+        "type": "static_select",
+        "action_id": Act.SNOOZE,
+        "placeholder": plain_text("Snooze…"),
+        "options": [
+            {"text": plain_text(f"{days} days"), "value": snooze_value(item.promise_id, days)}
+            for days in SNOOZE_CHOICES
+        ],
+    }
+    return [
+        divider(),
+        section(text, block_id=f"{ITEM_BLOCK}{item.promise_id}"),
+        actions(
+            button("Reviewed — still stalled", Act.REVIEWED, value, style="primary"),
+            button("Propose change", Act.PROPOSE, value),
+            snooze,
+            block_id=f"{ACTIONS_BLOCK}{item.promise_id}",
+        ),
+    ]
+
+
+def _pack(content: DigestContent, tz: ZoneInfo) -> tuple[list[Block], int]:
+    """The blocks and how many items fit: whole items only, and room for the tail."""
+    blocks = [header(_title(content)), context(_criteria(content))]
+    tail_size = message_size([_more(content.total_due)])
+    shown = 0
+    for item in content.items:
+        group = _item_blocks(item, tz)
+        if len(blocks) + len(group) + 1 > MAX_MESSAGE_BLOCKS:
+            break
+        if message_size(blocks) + message_size(group) + tail_size > MAX_MESSAGE_CHARS:
+            break
+        blocks.extend(group)
+        shown += 1
+    if content.total_due > shown:
+        blocks.append(_more(content.total_due - shown))
+    return blocks, shown
+
+
+def render_digest(content: DigestContent, tz: ZoneInfo) -> Message:
+    """The digest; with nothing due, the all-clear message."""
+    if not content.items:
+        return render_all_clear(content)
+    blocks, _ = _pack(content, tz)
+    text = f"{_title(content)} not reviewed for over {plural(content.threshold_days, 'day')}"
+    return Message(text=text, blocks=blocks)
+
+
+def render_all_clear(content: DigestContent) -> Message:
+    text = (
+        f"All clear: no Stalled promise has gone over "
+        f"{plural(content.threshold_days, 'day')} without a review."
+    )
+    return Message(text=text, blocks=[section(f":white_check_mark: {text}")])
+
+
+def render_digest_text(content: DigestContent, tz: ZoneInfo) -> str:
+    """What the digest would say, readable in a terminal (same items as the message)."""
+    if not content.items:
+        return render_all_clear(content).text
+    _, shown = _pack(content, tz)
+    lines = [_title(content), _criteria(content), ""]
+    for number, item in enumerate(content.items[:shown], start=1):
+        lines.append(f"{number}. {item.title}  [{item.external_id} · {item.tracker_name}]")
+        lines.append(f"   {_facts(item, tz)}")
+    if content.total_due > shown:
+        lines.append(f"…and {content.total_due - shown} more — {LIST_STALLED}")
+    return "\n".join(lines)
+
+
+def mark_item_done(blocks: list[Block], promise_id: int, note: str) -> list[Block]:
+    """A posted digest's blocks with one item's actions replaced by `note` (mrkdwn, already
+    escaped), e.g. after "Reviewed — still stalled" or a snooze; other items keep theirs."""
+    target = f"{ACTIONS_BLOCK}{promise_id}"
+    return [context(note) if block.get("block_id") == target else block for block in blocks]
