@@ -13,6 +13,9 @@ from slack_sdk import WebClient
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.services.container import Services
+from promisebot.services.evidence import EvidenceService
+from promisebot.services.home import HomeService
+from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
@@ -43,6 +46,13 @@ def build_services(settings: Settings, db: Database, clock: Clock = utcnow) -> S
         clock=clock,
         is_editor=lambda user: user in editors,
         lookup=LookupService(db, clock),
+        evidence=EvidenceService(db, clock),
+        home=HomeService(db, clock),
+        link_titles=(
+            LinkTitleFetcher(allow_private=settings.allow_private_fetch)
+            if settings.fetch_link_titles
+            else None
+        ),
     )
 
 

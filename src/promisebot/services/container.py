@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
+from promisebot.services.evidence import EvidenceService
+from promisebot.services.home import HomeService
+from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.settings import Settings
 
@@ -18,3 +21,6 @@ class Services:
     clock: Clock
     is_editor: Callable[[str], bool]
     lookup: LookupService
+    evidence: EvidenceService
+    home: HomeService
+    link_titles: LinkTitleFetcher | None  # None when PROMISEBOT_FETCH_LINK_TITLES is off

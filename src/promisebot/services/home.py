@@ -1,0 +1,168 @@
+"""The App Home read model: a scorecard per tracker, the proposals waiting for the viewer's
+review, the longest-stalled promises and the latest rating changes, each capped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from promisebot.db.repositories import home as rows
+from promisebot.db.uow import Database
+from promisebot.domain import Clock, Rating, days_between
+from promisebot.services.promise_views import TrackerScore
+
+MAX_TRACKERS = 6
+LIST_LIMIT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingReview:
+    proposal_id: int
+    promise_id: int
+    tracker: str
+    external_id: str
+    title: str
+    from_rating: Rating
+    to_rating: Rating
+    proposed_by: str
+    approvals: int
+    approvals_required: int
+    channel_id: str | None  # the proposal's thread root, once posted
+    message_ts: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StalledPromise:
+    id: int
+    tracker: str
+    external_id: str
+    title: str
+    stalled_since: datetime
+    days_stalled: int
+    last_reviewed_at: datetime
+    snoozed_until: datetime | None  # only set while the snooze lasts
+
+
+@dataclass(frozen=True, slots=True)
+class RecentChange:
+    promise_id: int
+    tracker: str
+    external_id: str
+    title: str
+    from_rating: Rating
+    to_rating: Rating
+    effective_at: datetime
+    from_proposal: bool  # False for changes that came with an import
+
+
+@dataclass(frozen=True, slots=True)
+class HomeDashboard:
+    viewer: str
+    is_editor: bool
+    scores: tuple[TrackerScore, ...]  # the largest trackers
+    trackers_total: int
+    awaiting: tuple[AwaitingReview, ...]  # empty for non-editors
+    awaiting_total: int
+    stalled: tuple[StalledPromise, ...]
+    stalled_total: int
+    changes: tuple[RecentChange, ...]
+    generated_at: datetime
+
+
+class HomeService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        max_trackers: int = MAX_TRACKERS,
+        list_limit: int = LIST_LIMIT,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._max_trackers = max_trackers
+        self._list_limit = list_limit
+
+    def dashboard(self, user: str, *, is_editor: bool) -> HomeDashboard:
+        """Everything the viewer's Home tab shows, read in one go."""
+        now = self._clock()
+        limit = self._list_limit
+        with self._db.reading() as session:
+            trackers = rows.largest_trackers(session, self._max_trackers)
+            counts = rows.rating_counts(session, [tracker.id for tracker in trackers])
+            scores = tuple(
+                TrackerScore(
+                    tracker.slug,
+                    tracker.name,
+                    tracker.subject,
+                    tuple((rating, counts.get(tracker.id, {}).get(rating, 0)) for rating in Rating),
+                )
+                for tracker in trackers
+            )
+            trackers_total = rows.tracker_count(session)
+            awaiting: tuple[AwaitingReview, ...] = ()
+            awaiting_total = 0
+            if is_editor:
+                found = rows.awaiting_review(session, user, limit)
+                approvals = rows.approvals(session, [row[0].id for row in found])
+                awaiting = tuple(
+                    AwaitingReview(
+                        proposal.id,
+                        proposal.promise_id,
+                        slug,
+                        external_id,
+                        title,
+                        proposal.from_rating,
+                        proposal.to_rating,
+                        proposal.proposed_by,
+                        approvals.get(proposal.id, 0),
+                        proposal.approvals_required,
+                        proposal.channel_id,
+                        proposal.message_ts,
+                        proposal.created_at,
+                    )
+                    for proposal, external_id, title, slug in found
+                )
+                awaiting_total = rows.awaiting_count(session, user)
+            stalled = tuple(
+                StalledPromise(
+                    promise.id,
+                    slug,
+                    promise.external_id,
+                    promise.title,
+                    promise.rated_at,
+                    max(days_between(promise.rated_at, now), 0),
+                    promise.last_reviewed_at,
+                    promise.snoozed_until
+                    if promise.snoozed_until and promise.snoozed_until > now
+                    else None,
+                )
+                for promise, slug in rows.longest_stalled(session, limit)
+            )
+            stalled_total = rows.stalled_count(session)
+            changes = tuple(
+                RecentChange(
+                    change.promise_id,
+                    slug,
+                    external_id,
+                    title,
+                    change.from_rating,
+                    change.to_rating,
+                    change.effective_at,
+                    change.proposal_id is not None,
+                )
+                for change, external_id, title, slug in rows.latest_changes(session, limit)
+            )
+        return HomeDashboard(
+            viewer=user,
+            is_editor=is_editor,
+            scores=scores,
+            trackers_total=trackers_total,
+            awaiting=awaiting,
+            awaiting_total=awaiting_total,
+            stalled=stalled,
+            stalled_total=stalled_total,
+            changes=changes,
+            generated_at=now,
+        )

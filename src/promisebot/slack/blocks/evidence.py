@@ -1,0 +1,181 @@
+"""Rendering for evidence: the *Add evidence* modal, reading its submitted state, and the
+confirmation and usage messages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from promisebot.domain import NOTE_MAX, PUBLISHER_MAX, TITLE_MAX, URL_MAX
+from promisebot.services.evidence import EvidenceAdded
+from promisebot.services.promise_views import PromiseCard
+from promisebot.slack.blocks.common import (
+    Block,
+    Message,
+    Views,
+    context,
+    escape,
+    link,
+    plain_text,
+    section,
+    truncate,
+)
+
+# The modal's block ids are the service's field names, so `InvalidEvidence.errors` maps
+# straight onto the inputs.
+URL, TITLE, PUBLISHER, PUBLISHED_ON, NOTE = "url", "title", "publisher", "published_on", "note"
+FIELDS = (URL, TITLE, PUBLISHER, PUBLISHED_ON, NOTE)
+
+USAGE = (
+    "Usage: `/promise evidence <id> <url> [note]`, e.g. "
+    "`/promise evidence police-liability https://example.com/bill-filed Bill filed in the House`."
+)
+
+
+def action_id(field: str) -> str:
+    return f"evidence.{field}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModalContext:
+    """What the modal carries in `private_metadata`: the promise, and the channel the card
+    was in (where the confirmation goes)."""
+
+    promise_id: int
+    channel_id: str | None
+
+    def dump(self) -> str:
+        return json.dumps({"promise": self.promise_id, "channel": self.channel_id})
+
+    @classmethod
+    def load(cls, text: str) -> ModalContext | None:
+        try:
+            data = json.loads(text)
+            channel = data.get("channel")
+            return cls(int(data["promise"]), str(channel) if channel else None)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceForm:
+    url: str
+    title: str
+    publisher: str
+    published_on: date | None
+    note: str
+    errors: dict[str, str]  # problems reading the form itself (block id → message)
+
+
+def evidence_modal(card: PromiseCard, modal: ModalContext) -> dict[str, Any]:
+    blocks: list[Block] = [
+        section(f"*{escape(truncate(card.title, 200))}*"),
+        context(
+            f"`{escape(card.tracker)}/{escape(card.external_id)}` · "
+            f"{card.rating.emoji} {card.rating.label}"
+        ),
+        _text_input(
+            URL,
+            "Link",
+            placeholder="https://…",
+            max_length=URL_MAX,
+            hint="The article, document or record; http or https.",
+        ),
+        _text_input(
+            TITLE,
+            "Title",
+            optional=True,
+            max_length=TITLE_MAX,
+            hint="Leave empty to use the page's own title.",
+        ),
+        _text_input(PUBLISHER, "Publisher", optional=True, max_length=PUBLISHER_MAX),
+        {
+            "type": "input",
+            "block_id": PUBLISHED_ON,
+            "optional": True,
+            "label": plain_text("Published on"),
+            "element": {"type": "datepicker", "action_id": action_id(PUBLISHED_ON)},
+        },
+        _text_input(NOTE, "Note", optional=True, multiline=True, max_length=NOTE_MAX),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Views.EVIDENCE,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Add evidence", 24),
+        "submit": plain_text("Add", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def _text_input(
+    field: str,
+    label: str,
+    *,
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int,
+    placeholder: str = "",
+    hint: str = "",
+) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": action_id(field),
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if placeholder:
+        element["placeholder"] = plain_text(placeholder, 150)
+    block: Block = {
+        "type": "input",
+        "block_id": field,
+        "optional": optional,
+        "label": plain_text(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain_text(hint, 2000)
+    return block
+
+
+def read_evidence_form(values: dict[str, Any]) -> EvidenceForm:
+    """The submitted `view.state.values`; missing fields read as empty."""
+
+    def value(field: str) -> dict[str, Any]:
+        found = (values.get(field) or {}).get(action_id(field))
+        return found if isinstance(found, dict) else {}
+
+    def text(field: str) -> str:
+        return str(value(field).get("value") or "").strip()
+
+    errors: dict[str, str] = {}
+    published_on: date | None = None
+    picked = value(PUBLISHED_ON).get("selected_date")
+    if picked:
+        try:
+            published_on = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[PUBLISHED_ON] = "Pick the date from the calendar."
+    return EvidenceForm(
+        url=text(URL),
+        title=text(TITLE),
+        publisher=text(PUBLISHER),
+        published_on=published_on,
+        note=text(NOTE),
+        errors=errors,
+    )
+
+
+def evidence_added_message(added: EvidenceAdded, *, fetching_title: bool) -> Message:
+    shown = link(added.url, truncate(added.title or added.url, 150))
+    text = (
+        f":white_check_mark: Added evidence to *{escape(truncate(added.promise_title, 200))}* "
+        f"(`{escape(added.promise_external_id)}`): {shown}"
+    )
+    blocks: list[Block] = [section(text)]
+    if fetching_title:
+        blocks.append(context("The page's title will be filled in if it has one."))
+    return Message(f"Added evidence to {escape(added.promise_external_id)}", blocks)

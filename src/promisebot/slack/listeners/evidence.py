@@ -1,0 +1,171 @@
+"""Evidence: `/promise evidence <id> <url> [note]`, the *Add evidence* button and its modal,
+and the page-title fetch that runs after the ack."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from promisebot.domain import DomainError, NotAnEditor
+from promisebot.services.container import Services
+from promisebot.services.evidence import EvidenceAdded, EvidenceAlreadyListed, InvalidEvidence
+from promisebot.slack.blocks import evidence as render
+from promisebot.slack.blocks.common import Act, Message, Views
+from promisebot.slack.blocks.lookup import error_message
+from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
+from promisebot.slack.messenger import Messenger
+from promisebot.slack.requests import ActionRequest
+
+log = logging.getLogger(__name__)
+
+EXPIRED_FORM = "This form has expired. Close it and press *Add evidence* on the card again."
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of `&`, `<`, `>` in command text (`&amp;` last)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def parse_evidence_args(args: str) -> tuple[str, str, str]:
+    """`<id> <url> [note]` → (id, url, note); Slack's `<url>` / `<url|label>` wrapping is
+    removed (a label may contain spaces, so the wrapped form is read up to its `>`)."""
+    query, _, rest = args.strip().partition(" ")
+    rest = rest.strip()
+    if not query or not rest:
+        raise DomainError(render.USAGE)
+    if rest.startswith("<") and ">" in rest:
+        wrapped, _, note = rest[1:].partition(">")
+        url = wrapped.split("|", 1)[0]
+    else:
+        url, _, note = rest.partition(" ")
+    return query, unescape(url.strip()), unescape(note.strip())
+
+
+def fetch_title_later(services: Services, added: EvidenceAdded) -> None:
+    """Fill in the page's title when none was given; never surfaces an error (a title is a
+    nicety, and the user has already been told the evidence is saved)."""
+    fetcher = services.link_titles
+    if fetcher is None or not added.needs_title:
+        return
+    try:
+        title = fetcher.fetch_title(added.url)
+        saved = bool(title) and services.evidence.set_title(added.evidence_id, title or "")
+    except Exception:
+        log.warning("evidence %d: could not save the page title", added.evidence_id, exc_info=True)
+        return
+    log.info("evidence %d: page title %s", added.evidence_id, "saved" if saved else "not found")
+
+
+def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
+    def fetching(added: EvidenceAdded) -> bool:
+        return added.needs_title and services.link_titles is not None
+
+    def evidence_command(invocation: Invocation) -> CommandReply:
+        user = invocation.request.user_id
+        is_editor = services.is_editor(user)
+        if not is_editor:
+            raise NotAnEditor("add evidence")
+        query, url, note = parse_evidence_args(invocation.args)
+        promise = services.lookup.find_one(query)
+        try:
+            added = services.evidence.add(
+                promise_id=promise.id, url=url, note=note, actor=user, is_editor=is_editor
+            )
+        except InvalidEvidence as error:
+            if "url" in error.errors and not isinstance(error, EvidenceAlreadyListed):
+                raise DomainError(f"{error} {render.USAGE}") from error
+            raise
+        return CommandReply(
+            render.evidence_added_message(added, fetching_title=fetching(added)),
+            after=lambda: fetch_title_later(services, added),
+        )
+
+    router.add("evidence", evidence_command)
+
+    @app.action(Act.ADD_EVIDENCE)
+    def handle_add_evidence(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        # A trigger_id works once and for 3 s: ack, read the card, open the modal at once.
+        ack()
+        request = ActionRequest.from_body(body)
+        if not services.is_editor(request.user_id):
+            _tell(messenger, request, str(NotAnEditor("add evidence")))
+            return
+        if request.int_value is None:
+            return
+        try:
+            card = services.lookup.card(request.int_value)
+        except DomainError as error:
+            _tell(messenger, request, str(error))
+            return
+        modal = render.ModalContext(card.id, request.channel_id)
+        client.views_open(trigger_id=request.trigger_id, view=render.evidence_modal(card, modal))
+
+    @app.view(Views.EVIDENCE)
+    def handle_evidence_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = str((body.get("user") or {}).get("id", ""))
+        modal = render.ModalContext.load(str(view.get("private_metadata") or ""))
+        if modal is None:
+            ack(response_action="errors", errors={render.URL: EXPIRED_FORM})
+            return
+        form = render.read_evidence_form((view.get("state") or {}).get("values") or {})
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+            return
+        try:
+            added = services.evidence.add(
+                promise_id=modal.promise_id,
+                url=form.url,
+                title=form.title,
+                publisher=form.publisher,
+                published_on=form.published_on,
+                note=form.note,
+                actor=user,
+                is_editor=services.is_editor(user),
+            )
+        except InvalidEvidence as error:
+            ack(response_action="errors", errors=_field_errors(error))
+            return
+        except DomainError as error:
+            ack(response_action="errors", errors={render.URL: str(error)})
+            return
+        ack()
+        message = render.evidence_added_message(added, fetching_title=fetching(added))
+        _confirm(messenger, modal.channel_id, user, message)
+        fetch_title_later(services, added)
+
+
+def _field_errors(error: InvalidEvidence) -> dict[str, str]:
+    """Each message beside its input; anything without an input goes beside the link."""
+    errors: dict[str, str] = {}
+    for field, message in error.errors.items():
+        block = field if field in render.FIELDS else render.URL
+        errors[block] = f"{errors[block]} {message}" if block in errors else message
+    return errors
+
+
+def _tell(messenger: Messenger, request: ActionRequest, text: str) -> None:
+    """An ephemeral note to whoever pressed the button, where they pressed it."""
+    message = error_message(text)
+    if request.response_url:
+        messenger.respond(request.response_url, message)
+    elif request.channel_id:
+        messenger.ephemeral(request.channel_id, request.user_id, message)
+
+
+def _confirm(messenger: Messenger, channel: str | None, user: str, message: Message) -> None:
+    """Ephemeral in the card's channel; a DM when that is not possible (e.g. the bot is not
+    in the channel), since the modal has closed and the user should still hear back."""
+    if channel:
+        try:
+            messenger.ephemeral(channel, user, message)
+            return
+        except SlackApiError as error:
+            log.info("evidence confirmation: chat.postEphemeral: %s", error.response.get("error"))
+    try:
+        messenger.post(user, message)
+    except SlackApiError as error:
+        log.warning("evidence confirmation not delivered: %s", error.response.get("error"))
