@@ -108,8 +108,10 @@ def postgres_database(admin_url: str) -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(normalize_url(admin_url)).set(database=name).render_as_string(
-            hide_password=False
+        yield (
+            make_url(normalize_url(admin_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
     finally:
         with admin.connect() as connection:
