@@ -149,6 +149,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from promisebot import logs
     from promisebot.db.uow import Database
     from promisebot.scheduler import PromisebotScheduler
@@ -165,9 +167,19 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         for number in (signal.SIGTERM, signal.SIGINT)
     }
     db = Database(settings.sqlalchemy_url)
+    if not db.is_postgres:
+        from promisebot.db import migrate
+
+        migrate.upgrade(settings.sqlalchemy_url)
     scheduler = PromisebotScheduler(db, settings, Messenger(build_web_client(settings)))
     try:
-        scheduler.start()
+        try:
+            scheduler.start()
+        except SQLAlchemyError as error:
+            raise CommandError(
+                f"Cannot read the schedules ({type(error).__name__}); is the database "
+                "reachable and migrated (`promisebot db upgrade`)?"
+            ) from None
         print("Scheduler running; stop with Ctrl-C or SIGTERM.", flush=True)
         while not stop.wait(1.0):
             pass

@@ -3,18 +3,22 @@ the plain-text rendering for `promisebot digest --dry-run`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from promisebot.services.digests import DigestContent, DigestItem
+from promisebot.services.schedules import ScheduleInfo
 from promisebot.slack.blocks.common import MAX_MESSAGE_CHARS, Act, message_size
 from promisebot.slack.blocks.digest import (
     mark_item_done,
     parse_snooze_value,
     render_digest,
     render_digest_text,
+    render_schedule_list,
+    render_schedule_saved,
 )
 from tests.scheduler.support import assert_valid_blocks
 
@@ -130,3 +134,42 @@ def test_mark_item_done_replaces_only_that_items_actions() -> None:
         b["type"] == "context" and "Reviewed by <@U1>" in b["elements"][0]["text"] for b in updated
     )
     assert len(updated) == len(blocks)
+
+
+def schedule(**changes: object) -> ScheduleInfo:
+    info = ScheduleInfo(
+        id=3,
+        channel_id="C1",
+        days=(0, 3),
+        local_time="09:00",
+        timezone="America/New_York",
+        threshold_days=30,
+        tracker_id=None,
+        tracker_slug=None,
+        enabled=True,
+        created_by="U1",
+        created_at=NOW,
+        updated_at=NOW,
+        next_run=datetime(2026, 12, 3, 9, 0, tzinfo=NY),
+    )
+    return replace(info, **changes)  # type: ignore[arg-type]
+
+
+def test_schedule_list_and_confirmations() -> None:
+    listed = render_schedule_list([schedule(), schedule(id=4, tracker_slug="gov", days=(0,))])
+    saved = render_schedule_saved(schedule())
+    off = render_schedule_saved(schedule(enabled=False, next_run=None))
+    empty = render_schedule_list([])
+
+    for message in (listed, saved, off, empty):
+        assert_valid_blocks(message.blocks)
+    assert listed.text.splitlines() == [
+        "Still-stalled reminders here:",
+        "• *#3* · Mon, Thu at 09:00 (America/New_York) · stalled over 30 days · "
+        "next Thu, Dec 3, 2026 at 09:00 EST",
+        "• *#4* · Mon at 09:00 (America/New_York) · stalled over 30 days · gov tracker only · "
+        "next Thu, Dec 3, 2026 at 09:00 EST",
+    ]
+    assert saved.text.startswith("Reminder set: *#3*")
+    assert off.text.startswith("Reminder turned off: *#3*") and off.text.endswith("· off")
+    assert "remind here mon,thu 09:00 30" in str(empty.blocks)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from promisebot.services.digests import SNOOZE_CHOICES, DigestContent, DigestItem
+from promisebot.services.schedules import USAGE, ScheduleInfo
 from promisebot.slack.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     MAX_MESSAGE_CHARS,
@@ -149,3 +150,37 @@ def mark_item_done(blocks: list[Block], promise_id: int, note: str) -> list[Bloc
     escaped), e.g. after "Reviewed — still stalled" or a snooze; other items keep theirs."""
     target = f"{ACTIONS_BLOCK}{promise_id}"
     return [context(note) if block.get("block_id") == target else block for block in blocks]
+
+
+def describe_schedule(info: ScheduleInfo) -> str:
+    """`#3 · Mon, Thu at 09:00 (America/New_York) · stalled over 30 days · gov tracker ·
+    next Thu, Nov 26 at 09:00 EST` (mrkdwn)."""
+    parts = [f"*#{info.id}*", escape(info.description)]
+    parts.append(f"stalled over {plural(info.threshold_days, 'day')}")
+    if info.tracker_slug:
+        parts.append(f"{escape(info.tracker_slug)} tracker only")
+    if info.next_run is not None:
+        parts.append(
+            f"next {info.next_run:%a}, {format_day(info.next_run)} at {info.next_run:%H:%M %Z}"
+        )
+    else:
+        parts.append("off")
+    return " · ".join(parts)
+
+
+def render_schedule_list(schedules: list[ScheduleInfo]) -> Message:
+    """The answer to `/promise remind list`."""
+    if not schedules:
+        text = "No still-stalled reminders here yet."
+        return Message(text=text, blocks=[section(f"{text} {USAGE}")])
+    lines = [f"• {describe_schedule(info)}" for info in schedules]
+    text = "Still-stalled reminders here:\n" + "\n".join(lines)
+    footer = context("Turn one off with `/promise remind off <id>`.")
+    return Message(text=text, blocks=[section(text), footer])
+
+
+def render_schedule_saved(info: ScheduleInfo) -> Message:
+    """The answer to `remind here …` and `remind off <id>`."""
+    verb = "Reminder set" if info.enabled else "Reminder turned off"
+    text = f"{verb}: {describe_schedule(info)}"
+    return Message(text=text, blocks=[section(text)])
