@@ -107,6 +107,11 @@ def test_parse_unwraps_slack_links_and_unescapes() -> None:
         "note",
     )
     assert parse_evidence_args("p1 https://a.example/x") == ("p1", "https://a.example/x", "")
+    assert parse_evidence_args("p1\nhttps://a.example/x\nline one\nline two") == (
+        "p1",
+        "https://a.example/x",
+        "line one\nline two",
+    )
 
 
 def test_editor_adds_evidence_by_command(bot: Bot) -> None:

@@ -33,15 +33,16 @@ def unescape(text: str) -> str:
 def parse_evidence_args(args: str) -> tuple[str, str, str]:
     """`<id> <url> [note]` → (id, url, note); Slack's `<url>` / `<url|label>` wrapping is
     removed (a label may contain spaces, so the wrapped form is read up to its `>`)."""
-    query, _, rest = args.strip().partition(" ")
-    rest = rest.strip()
-    if not query or not rest:
+    words = args.split(maxsplit=1)
+    if len(words) < 2:
         raise DomainError(render.USAGE)
+    query, rest = words
     if rest.startswith("<") and ">" in rest:
         wrapped, _, note = rest[1:].partition(">")
         url = wrapped.split("|", 1)[0]
     else:
-        url, _, note = rest.partition(" ")
+        url, *more = rest.split(maxsplit=1)
+        note = more[0] if more else ""
     return query, unescape(url.strip()), unescape(note.strip())
 
 
