@@ -117,7 +117,10 @@ class FakeSlack:
     other threads, so assert with `wait_for(method)` rather than `calls(method)`.
     """
 
-    def __init__(self, *, team_id: str = "T0001", bot_user_id: str = "UBOTUSER") -> None:
+    def __init__(
+        self, *, team_id: str = "T0001", bot_user_id: str = "UBOTUSER", port: int = 0
+    ) -> None:
+        self.port = port
         self.workspace = FakeWorkspace(team_id=team_id, bot_user_id=bot_user_id)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -131,7 +134,7 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         if self._server is None:
-            server = _Server(("127.0.0.1", 0), _Handler)
+            server = _Server(("127.0.0.1", self.port), _Handler)
             server.fake = self
             self._server = server
             self._thread = threading.Thread(
