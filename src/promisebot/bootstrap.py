@@ -5,6 +5,7 @@ The only module that knows every layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -13,13 +14,16 @@ from slack_sdk import WebClient
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.services.container import Services
+from promisebot.services.editors import EditorDirectory, GroupFetcher
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
+from promisebot.services.proposals import ProposalService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
+from promisebot.slack.listeners.proposals import expiry_job
 from promisebot.slack.messenger import Messenger
 
 
@@ -34,17 +38,26 @@ class Runtime:
     def slack_app(self) -> App:
         return create_app(self.services, self.client, executor_threads=self.settings.http_threads)
 
+    def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
+        """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
+        return [expiry_job(self.services, self.messenger)]
+
     def close(self) -> None:
         self.db.dispose()
 
 
-def build_services(settings: Settings, db: Database, clock: Clock = utcnow) -> Services:
-    editors = settings.editors
+def build_services(
+    settings: Settings,
+    db: Database,
+    clock: Clock = utcnow,
+    fetch_group_members: GroupFetcher | None = None,
+) -> Services:
+    editors = EditorDirectory.from_settings(settings, fetch_group_members, clock)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
-        is_editor=lambda user: user in editors,
+        is_editor=editors.is_editor,
         lookup=LookupService(db, clock),
         evidence=EvidenceService(db, clock),
         home=HomeService(db, clock),
@@ -53,7 +66,19 @@ def build_services(settings: Settings, db: Database, clock: Clock = utcnow) -> S
             if settings.fetch_link_titles
             else None
         ),
+        editors=editors,
+        proposals=ProposalService(db, settings, clock, editors),
     )
+
+
+def usergroup_fetcher(client: WebClient) -> GroupFetcher:
+    """Reads the editor group's members with `usergroups.users.list`."""
+
+    def fetch(group_id: str) -> list[str]:
+        users = client.usergroups_users_list(usergroup=group_id).get("users") or []
+        return [str(user) for user in users]
+
+    return fetch
 
 
 def build_runtime(
@@ -64,7 +89,7 @@ def build_runtime(
     return Runtime(
         settings=settings,
         db=database,
-        services=build_services(settings, database, clock),
+        services=build_services(settings, database, clock, usergroup_fetcher(client)),
         client=client,
         messenger=Messenger(client),
     )

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
+from promisebot.services.editors import EditorDirectory
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
+from promisebot.services.proposals import ProposalService
 from promisebot.settings import Settings
 
 
@@ -24,3 +26,5 @@ class Services:
     evidence: EvidenceService
     home: HomeService
     link_titles: LinkTitleFetcher | None  # None when PROMISEBOT_FETCH_LINK_TITLES is off
+    editors: EditorDirectory  # configured editors + the editor user group (cached)
+    proposals: ProposalService

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Promise, Proposal, RatingChange, Review
-from promisebot.db.repositories import audit, promises
+from promisebot.db.repositories import audit, events, promises
 from promisebot.db.repositories import proposals as rows
 from promisebot.db.uow import Database
 from promisebot.domain import (
@@ -178,6 +178,14 @@ class ProposalService:
             result = self._review(uow.session, proposal_id, reviewer, verdict, comment, is_editor)
             uow.commit()
         return result
+
+    def first_delivery(self, event_id: str) -> bool:
+        """Claim a Slack event id before handling it: False when this event was handled (or
+        is being handled) already, so a retried or duplicated delivery counts once."""
+        with self._db.transaction() as uow:
+            first = events.first_delivery(uow.session, event_id, self._clock())
+            uow.commit()
+        return first
 
     def review_reply(
         self,

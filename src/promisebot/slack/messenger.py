@@ -41,9 +41,15 @@ class Messenger:
     def update(self, channel: str, ts: str, message: Message) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
-    def ephemeral(self, channel: str, user: str, message: Message) -> None:
+    def ephemeral(
+        self, channel: str, user: str, message: Message, *, thread_ts: str | None = None
+    ) -> None:
         self.client.chat_postEphemeral(
-            channel=channel, user=user, text=message.text, blocks=message.blocks or None
+            channel=channel,
+            user=user,
+            text=message.text,
+            blocks=message.blocks or None,
+            thread_ts=thread_ts,
         )
 
     def respond(

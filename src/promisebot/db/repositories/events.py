@@ -19,6 +19,8 @@ def first_delivery(session: Session, event_id: str, at: datetime) -> bool:
         insert(ProcessedEvent)
         .values(event_id=event_id, received_at=at)
         .on_conflict_do_nothing(index_elements=["event_id"])
+        # SQLAlchemy 2.1 drops an INSERT's rowcount on psycopg unless asked to keep it.
+        .execution_options(preserve_rowcount=True)
     )
     result = session.execute(statement)
     return isinstance(result, CursorResult) and result.rowcount == 1

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError, Rating, UnknownRating, parse_rating
 from promisebot.services.container import Services
+from promisebot.services.promise_views import PromiseCard
 from promisebot.slack.blocks import lookup as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
@@ -18,6 +19,8 @@ from promisebot.slack.requests import ActionRequest
 
 log = logging.getLogger(__name__)
 
+# Each link costs a chat.getPermalink call before the card is answered.
+OPEN_PROPOSAL_LINKS = 3
 LIST_USAGE = "Usage: `/promise list <rating> [tracker]`, e.g. `/promise list stalled trump-2025`."
 
 
@@ -41,12 +44,27 @@ def parse_list_args(args: str) -> tuple[Rating, str | None]:
 def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
     tz = services.settings.tz
 
+    def permalinks(card: PromiseCard) -> dict[int, str]:
+        """Links to the threads of the card's open proposals (rarely more than one)."""
+        return {
+            proposal.id: found
+            for proposal in card.open_proposals[:OPEN_PROPOSAL_LINKS]
+            if proposal.channel_id and proposal.message_ts
+            if (found := messenger.permalink(proposal.channel_id, proposal.message_ts))
+        }
+
     def lookup(invocation: Invocation) -> CommandReply:
         query = invocation.args
         if not query:
             return CommandReply(render.help_message())
         result = services.lookup.search(query)
         is_editor = services.is_editor(invocation.request.user_id)
+        if result.card is not None:
+            return CommandReply(
+                render.card_message(
+                    result.card, tz, is_editor=is_editor, permalinks=permalinks(result.card)
+                )
+            )
         return CommandReply(render.lookup_message(result, tz, is_editor=is_editor))
 
     def help_command(invocation: Invocation) -> CommandReply:
@@ -79,7 +97,9 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             respond(replace_original=False, **_payload(render.error_message(str(error))))
             return
-        message = render.card_message(card, tz, is_editor=services.is_editor(request.user_id))
+        message = render.card_message(
+            card, tz, is_editor=services.is_editor(request.user_id), permalinks=permalinks(card)
+        )
         respond(replace_original=True, **_payload(message))
 
     @app.action(Act.SHARE)
@@ -93,7 +113,9 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             respond(replace_original=False, **_payload(render.error_message(str(error))))
             return
-        message = render.card_message(card, tz, shared_by=request.user_id)
+        message = render.card_message(
+            card, tz, shared_by=request.user_id, permalinks=permalinks(card)
+        )
         try:
             messenger.post(request.channel_id, message)
         except SlackApiError as error:

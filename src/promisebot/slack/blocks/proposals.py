@@ -1,0 +1,457 @@
+"""Rendering for peer-approved rating changes: the propose and reject modals (and reading
+them back), the thread root in each status, thread acknowledgements, the announcement and
+the short answers to whoever acted. Pure functions of the service's views.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from promisebot.domain import COMMENT_MAX, RATIONALE_MAX, ProposalStatus, Rating
+from promisebot.services.proposal_views import ProposalDraft, ProposalView, ReviewResult
+from promisebot.slack.blocks.common import (
+    MAX_TEXT,
+    Act,
+    Block,
+    Message,
+    Views,
+    actions,
+    button,
+    context,
+    escape,
+    fit,
+    format_day,
+    link,
+    plain_text,
+    plural,
+    section,
+    truncate,
+)
+
+# The propose modal's block ids are the service's field names, so `InvalidProposal.errors`
+# maps straight onto the inputs; the reject modal has one input.
+RATING, RATIONALE, LINKS, EFFECTIVE_ON = "rating", "rationale", "links", "effective_on"
+PROPOSE_FIELDS = (RATING, RATIONALE, LINKS, EFFECTIVE_ON)
+REASON = "reason"
+# Slack caps a plain_text_input at 3000 characters.
+LINKS_INPUT_MAX = 3000
+RATIONALE_SHOWN = 2600
+REASON_SHOWN = 600
+
+PROPOSE_USAGE = "Usage: `/promise propose <words or id>`, e.g. `/promise propose police-liability`."
+EXPIRED_FORM = "This form has expired. Close it and start again from the promise's card."
+
+
+def field_action(field: str) -> str:
+    """Action ids of modal inputs; a prefix of their own so no button handler matches them."""
+    return f"proposal_form.{field}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModalContext:
+    """What a modal carries in `private_metadata`: the promise (propose) or proposal
+    (reject) it is about, and the channel it was started from."""
+
+    subject_id: int
+    channel_id: str | None
+
+    def dump(self) -> str:
+        return json.dumps({"id": self.subject_id, "channel": self.channel_id})
+
+    @classmethod
+    def load(cls, text: str) -> ModalContext | None:
+        try:
+            data = json.loads(text)
+            channel = data.get("channel")
+            return cls(int(data["id"]), str(channel) if channel else None)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeForm:
+    rating: Rating | None
+    rationale: str
+    links_text: str
+    effective_on: date | None
+    errors: dict[str, str]  # problems reading the form itself (block id → message)
+
+
+# -- modals -------------------------------------------------------------------------------
+
+
+def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> dict[str, Any]:
+    current = draft.current_rating
+    blocks: list[Block] = [
+        section(f"*{escape(truncate(draft.title, 200))}*"),
+        context(
+            f"`{escape(draft.tracker_slug)}/{escape(draft.external_id)}` · now "
+            f"{current.emoji} *{current.label}* since {format_day(draft.rated_at, tz)}"
+        ),
+    ]
+    if draft.open_proposals:
+        blocks.append(
+            context(
+                f":hourglass_flowing_sand: {plural(draft.open_proposals, 'open proposal')} "
+                "on this promise already; the first one approved makes the others stale."
+            )
+        )
+    blocks += [
+        {
+            "type": "input",
+            "block_id": RATING,
+            "label": plain_text("New rating"),
+            "element": {
+                "type": "static_select",
+                "action_id": field_action(RATING),
+                "placeholder": plain_text("Pick a rating", 150),
+                "options": [_rating_option(rating) for rating in draft.choices],
+            },
+        },
+        _text_input(
+            RATIONALE,
+            "Rationale",
+            multiline=True,
+            max_length=RATIONALE_MAX,
+            hint="Why the rating should change; the reviewers and the history will show it.",
+        ),
+        _text_input(
+            LINKS,
+            "Evidence links",
+            optional=True,
+            multiline=True,
+            max_length=LINKS_INPUT_MAX,
+            placeholder="https://…",
+            hint="One http(s) link per line; added to the promise's evidence when approved.",
+        ),
+        {
+            "type": "input",
+            "block_id": EFFECTIVE_ON,
+            "optional": True,
+            "label": plain_text("Effective date"),
+            "hint": plain_text(
+                f"Leave empty for the day it is approved; not before "
+                f"{format_day(draft.rated_at, tz)}."
+            ),
+            "element": {"type": "datepicker", "action_id": field_action(EFFECTIVE_ON)},
+        },
+        context(f"Needs {plural(draft.approvals_required, 'approval')} from other editors."),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Views.PROPOSE,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Propose a rating", 24),
+        "submit": plain_text("Propose", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def _rating_option(rating: Rating) -> Block:
+    return {
+        "text": plain_text(f"{rating.label}", 75),
+        "value": rating.value,
+        "description": plain_text(rating.definition, 75),
+    }
+
+
+def _text_input(
+    field: str,
+    label: str,
+    *,
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int,
+    placeholder: str = "",
+    hint: str = "",
+) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": field_action(field),
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if placeholder:
+        element["placeholder"] = plain_text(placeholder, 150)
+    block: Block = {
+        "type": "input",
+        "block_id": field,
+        "optional": optional,
+        "label": plain_text(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain_text(hint, 2000)
+    return block
+
+
+def _state(values: dict[str, Any], field: str) -> dict[str, Any]:
+    found = (values.get(field) or {}).get(field_action(field))
+    return found if isinstance(found, dict) else {}
+
+
+def read_propose_form(values: dict[str, Any]) -> ProposeForm:
+    """The submitted `view.state.values`; missing fields read as empty."""
+    errors: dict[str, str] = {}
+    rating: Rating | None = None
+    option = _state(values, RATING).get("selected_option") or {}
+    try:
+        rating = Rating(str(option.get("value", "")))
+    except ValueError:
+        errors[RATING] = "Pick the new rating."
+    effective_on: date | None = None
+    picked = _state(values, EFFECTIVE_ON).get("selected_date")
+    if picked:
+        try:
+            effective_on = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[EFFECTIVE_ON] = "Pick the date from the calendar."
+    return ProposeForm(
+        rating=rating,
+        rationale=str(_state(values, RATIONALE).get("value") or ""),
+        links_text=str(_state(values, LINKS).get("value") or ""),
+        effective_on=effective_on,
+        errors=errors,
+    )
+
+
+def reject_modal(proposal: ProposalView, modal: ModalContext) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": Views.REJECT,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Reject proposal", 24),
+        "submit": plain_text("Reject", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": [
+            section(
+                f"*{escape(truncate(proposal.promise_title, 200))}*\n"
+                f"{_change(proposal)} · proposed by <@{escape(proposal.proposed_by)}>"
+            ),
+            _text_input(
+                REASON,
+                "Reason",
+                multiline=True,
+                max_length=COMMENT_MAX,
+                hint="Shown in the proposal's thread; the proposal closes.",
+            ),
+        ],
+    }
+
+
+def read_reason(values: dict[str, Any]) -> str:
+    return str(_state(values, REASON).get("value") or "")
+
+
+# -- the thread root ----------------------------------------------------------------------
+
+
+def root_message(proposal: ProposalView, tz: ZoneInfo) -> Message:
+    """The proposal as it stands: the review buttons while open, the outcome once closed."""
+    p = proposal
+    blocks: list[Block] = [
+        section(f"{_STATUS_ICON[p.status]} *{_STATUS_TITLE[p.status]}*: {_promise(p)}"),
+        context(
+            f"{escape(p.tracker_name)} · `{escape(p.tracker_slug)}/{escape(p.promise_external_id)}`"
+        ),
+        section(
+            _change(p) + (f"\nEffective {format_day(p.effective_on)}" if p.effective_on else "")
+        ),
+        section("*Rationale*\n" + escape(truncate(p.rationale, RATIONALE_SHOWN))),
+    ]
+    if p.links:
+        lines = [f"• {link(url, truncate(url, 150))}" for url in p.links]
+        blocks.append(section(truncate("*Evidence*\n" + "\n".join(lines), MAX_TEXT)))
+    blocks.append(context(_progress(p, tz)))
+    outcome = _outcome(p, tz)
+    if outcome:
+        blocks.append(section(outcome))
+    if p.is_open:
+        blocks.append(
+            context(
+                "Review with the buttons, or reply in this thread: `approve` or `reject <reason>`."
+            )
+        )
+        value = str(p.id)
+        blocks.append(
+            actions(
+                button("Approve", Act.APPROVE, value, style="primary"),
+                button("Reject", Act.REJECT, value, style="danger"),
+                button("Withdraw", Act.WITHDRAW, value),
+                block_id=f"proposal:{p.id}",
+            )
+        )
+    text = (
+        f"{_STATUS_TITLE[p.status]}: {p.promise_title}: {p.from_rating.label} → {p.to_rating.label}"
+    )
+    return Message(escape(text), fit(blocks))
+
+
+_STATUS_TITLE = {
+    ProposalStatus.OPEN: "Rating change proposed",
+    ProposalStatus.APPROVED: "Rating changed",
+    ProposalStatus.REJECTED: "Rating change rejected",
+    ProposalStatus.WITHDRAWN: "Rating change withdrawn",
+    ProposalStatus.STALE: "Rating change stale",
+    ProposalStatus.EXPIRED: "Rating change expired",
+}
+_STATUS_ICON = {
+    ProposalStatus.OPEN: ":scales:",
+    ProposalStatus.APPROVED: ":white_check_mark:",
+    ProposalStatus.REJECTED: ":x:",
+    ProposalStatus.WITHDRAWN: ":leftwards_arrow_with_hook:",
+    ProposalStatus.STALE: ":warning:",
+    ProposalStatus.EXPIRED: ":hourglass:",
+}
+
+
+def _promise(p: ProposalView) -> str:
+    return f"*{escape(truncate(p.promise_title, 200))}*"
+
+
+def _change(p: ProposalView) -> str:
+    return (
+        f"{p.from_rating.emoji} {p.from_rating.label} → {p.to_rating.emoji} *{p.to_rating.label}*"
+    )
+
+
+def _users(users: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"<@{escape(user)}>" for user in users)
+
+
+def _progress(p: ProposalView, tz: ZoneInfo) -> str:
+    parts = [f"Proposed by <@{escape(p.proposed_by)}> on {format_day(p.created_at, tz)}"]
+    approved = f"{p.approvals}/{p.approvals_required} approvals"
+    parts.append(f"{approved}: {_users(p.approvers)}" if p.approvers else approved)
+    if p.is_open:
+        parts.append(f"expires {format_day(p.expires_at, tz)}")
+    return " · ".join(parts)
+
+
+def _outcome(p: ProposalView, tz: ZoneInfo) -> str:
+    when = format_day(p.decided_at, tz) if p.decided_at else ""
+    match p.status:
+        case ProposalStatus.APPROVED:
+            change = p.rating_change
+            effective = f", effective {format_day(change.effective_at, tz)}" if change else ""
+            return (
+                f"*Approved* by {_users(p.approvers)}: the promise is now rated "
+                f"{p.to_rating.emoji} *{p.to_rating.label}*{effective}."
+            )
+        case ProposalStatus.REJECTED:
+            who = f" by <@{escape(p.rejected_by)}>" if p.rejected_by else ""
+            reason = escape(truncate(p.rejection_reason, REASON_SHOWN))
+            return f"*Rejected*{who} on {when}: {reason}" if reason else f"*Rejected*{who}."
+        case ProposalStatus.WITHDRAWN:
+            return f"*Withdrawn* by <@{escape(p.proposed_by)}> on {when}."
+        case ProposalStatus.STALE:
+            return (
+                f"*Stale*: the promise is now rated {p.current_rating.emoji} "
+                f"*{p.current_rating.label}*, not {p.from_rating.label} as when this was "
+                "proposed. Nothing was changed; propose again if a change is still needed."
+            )
+        case ProposalStatus.EXPIRED:
+            return f"*Expired* on {when} without enough approvals. Nothing was changed."
+        case _:
+            return ""
+
+
+# -- thread notes, announcement, answers ---------------------------------------------------
+
+
+def review_ack(result: ReviewResult, tz: ZoneInfo) -> Message:
+    """The thread reply acknowledging one counted review (and what it did)."""
+    p = result.proposal
+    who = f"<@{escape(result.reviewer)}>"
+    count = f"{result.approvals}/{result.required} approvals"
+    if p.status is ProposalStatus.REJECTED:
+        reason = escape(truncate(p.rejection_reason, REASON_SHOWN))
+        text = f":x: {who} rejected this proposal: {reason}\nIt is closed; nothing was changed."
+    elif result.applied and result.applied_change is not None:
+        change = result.applied_change
+        text = (
+            f":white_check_mark: {who} approved ({count}).\n*Rating changed:* "
+            f"{change.from_rating.label} → *{change.to_rating.label}*, effective "
+            f"{format_day(change.effective_at, tz)}."
+        )
+        if result.added_evidence:
+            text += f" {plural(len(result.added_evidence), 'link')} added as evidence."
+        if result.staled:
+            text += f" {plural(len(result.staled), 'other open proposal')} went stale."
+    elif result.went_stale:
+        text = (
+            f":warning: {who} approved ({count}), but the promise is already rated "
+            f"*{p.current_rating.label}*, so this proposal is stale and nothing was changed."
+        )
+    else:
+        text = f":+1: {who} approved ({count})."
+    return Message(_plain(text), [section(text)])
+
+
+def withdrawn_note(proposal: ProposalView) -> Message:
+    text = f":leftwards_arrow_with_hook: <@{escape(proposal.proposed_by)}> withdrew this proposal."
+    return Message(_plain(text), [section(text)])
+
+
+def announcement(proposal: ProposalView, tz: ZoneInfo, *, thread_link: str | None) -> Message:
+    """ "Rating changed: <promise>: Stalled → Promise Broken", for the announcement channel."""
+    p = proposal
+    change = p.rating_change
+    head = (
+        f"*Rating changed:* {_promise(p)}: {p.from_rating.label} → "
+        f"{p.to_rating.emoji} *{p.to_rating.label}*"
+    )
+    details = [f"`{escape(p.tracker_slug)}/{escape(p.promise_external_id)}`"]
+    if change is not None:
+        details.append(f"effective {format_day(change.effective_at, tz)}")
+    details.append(f"proposed by <@{escape(p.proposed_by)}>, approved by {_users(p.approvers)}")
+    if thread_link:
+        details.append(link(thread_link, "discussion"))
+    text = f"Rating changed: {p.promise_title}: {p.from_rating.label} → {p.to_rating.label}"
+    return Message(
+        escape(text),
+        [section(head), section(escape(truncate(p.rationale, 600))), context(" · ".join(details))],
+    )
+
+
+def posted_confirmation(proposal: ProposalView, permalink: str | None) -> Message:
+    p = proposal
+    where = f" in <#{escape(p.channel_id)}>" if p.channel_id else ""
+    thread = f": {link(permalink, 'open the thread')}" if permalink else ""
+    text = (
+        f":white_check_mark: Your proposal to rate {_promise(p)} *{p.to_rating.label}* is up "
+        f"for review{where}{thread}. It needs {plural(p.approvals_required, 'approval')} "
+        "from other editors."
+    )
+    return Message(f"Your proposal is up for review{where}", [section(text)])
+
+
+def unposted_notice(proposal: ProposalView) -> Message:
+    text = (
+        f":warning: Your proposal to rate {_promise(proposal)} *{proposal.to_rating.label}* is "
+        "saved, but Slack did not take the review post. It shows on the promise's card; "
+        "try withdrawing and proposing again later if nobody can review it."
+    )
+    return Message("Your proposal is saved but was not posted", [section(text)])
+
+
+def already_counted(proposal: ProposalView) -> Message:
+    text = (
+        f"Your approval is already counted ({proposal.approvals}/"
+        f"{proposal.approvals_required} approvals)."
+    )
+    return Message(text, [section(text)])
+
+
+def usage_message() -> Message:
+    return Message(escape(PROPOSE_USAGE), [section(PROPOSE_USAGE)])
+
+
+def _plain(text: str) -> str:
+    """Fallback text for notifications: the mrkdwn without its emphasis markers."""
+    return text.replace("*", "")

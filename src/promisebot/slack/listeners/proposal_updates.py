@@ -1,0 +1,170 @@
+"""What Slack is told after a proposal's change has committed: the thread root posted or
+re-rendered, the thread acknowledgement, the announcement, stale siblings, expiry.
+
+Every call here is best effort and runs after the commit: a Slack failure is logged and
+never undoes or loses the change, because each root is a pure rendering of the database's
+state (`ProposalService.get`), and the next event on the proposal re-renders it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+from slack_sdk.errors import SlackApiError
+
+from promisebot.services.container import Services
+from promisebot.services.proposal_views import ProposalView, ReviewResult
+from promisebot.slack.blocks import proposals as render
+from promisebot.slack.blocks.common import Message
+from promisebot.slack.messenger import Messenger, Posted
+
+log = logging.getLogger(__name__)
+
+# Re-render rounds per update: each round re-reads the database after writing, so a
+# concurrent review's older rendering can never be the one left standing.
+MAX_SYNC_ROUNDS = 4
+EXPIRY_JOB_ID = "proposals:expire"
+EXPIRY_INTERVAL_SECONDS = 15 * 60.0
+
+
+class ProposalMessages:
+    def __init__(self, services: Services, messenger: Messenger) -> None:
+        self._services = services
+        self._messenger = messenger
+        self._tz = services.settings.tz
+
+    # -- a new proposal ---------------------------------------------------------------------
+
+    def publish_new(self, proposal: ProposalView, *, origin_channel: str | None) -> None:
+        """Post the thread root, record it, and send the proposer a link to it."""
+        attached = self.post_root(proposal)
+        if attached is None or not (attached.channel_id and attached.message_ts):
+            self.tell(origin_channel, proposal.proposed_by, render.unposted_notice(proposal))
+            return
+        permalink = self._messenger.permalink(attached.channel_id, attached.message_ts)
+        self.tell(
+            origin_channel, proposal.proposed_by, render.posted_confirmation(attached, permalink)
+        )
+
+    def post_root(self, proposal: ProposalView) -> ProposalView | None:
+        # With neither a review channel nor an origin channel (e.g. App Home), the
+        # proposer's DM is the only place left to hold the thread.
+        channel = proposal.post_channel or proposal.proposed_by
+        posted = self._call(
+            f"posting proposal {proposal.id}",
+            lambda: self._messenger.post(channel, render.root_message(proposal, self._tz)),
+        )
+        if not isinstance(posted, Posted):
+            return None
+        try:
+            return self._services.proposals.attach_message(proposal.id, posted.channel, posted.ts)
+        except Exception:
+            log.exception("proposal %s: posted at %s but not recorded", proposal.id, posted.ts)
+            return None
+
+    # -- after a review, a withdrawal, an expiry ---------------------------------------------
+
+    def after_review(self, result: ReviewResult) -> None:
+        proposal = result.proposal
+        self.thread_note(proposal, render.review_ack(result, self._tz))
+        self.sync_root(proposal)
+        if result.applied:
+            self.announce(proposal)
+        for other in result.staled:
+            self.sync_root(other)
+
+    def after_withdraw(self, proposal: ProposalView) -> None:
+        self.thread_note(proposal, render.withdrawn_note(proposal))
+        self.sync_root(proposal)
+
+    def heal(self, proposal_id: int) -> None:
+        """Someone acted on an outdated root (a failed update left its buttons): re-render."""
+        try:
+            proposal = self._services.proposals.get(proposal_id)
+        except Exception:
+            log.warning("proposal %s: could not re-read it to re-render", proposal_id)
+            return
+        self.sync_root(proposal)
+
+    def expire_and_update(self) -> int:
+        """The scheduled job: expire overdue proposals, then show it on their roots."""
+        expired = self._services.proposals.expire_due()
+        for proposal in expired:
+            self.sync_root(proposal)
+        if expired:
+            log.info("expired %d proposal(s)", len(expired))
+        return len(expired)
+
+    # -- building blocks --------------------------------------------------------------------
+
+    def sync_root(self, proposal: ProposalView) -> None:
+        """Make the root show the proposal's current state; re-read after each write so that
+        concurrent updates of one root settle on the latest state."""
+        channel, ts = proposal.channel_id, proposal.message_ts
+        if not channel or not ts:
+            return
+        message = render.root_message(proposal, self._tz)
+        for _ in range(MAX_SYNC_ROUNDS):
+            done = self._call(
+                f"updating proposal {proposal.id}'s root",
+                partial(self._messenger.update, channel, ts, message),
+            )
+            if done is _FAILED:
+                return
+            try:
+                latest = render.root_message(self._services.proposals.get(proposal.id), self._tz)
+            except Exception:
+                log.warning("proposal %s: could not re-read after updating", proposal.id)
+                return
+            if latest == message:
+                return
+            message = latest
+
+    def thread_note(self, proposal: ProposalView, message: Message) -> None:
+        if proposal.channel_id and proposal.message_ts:
+            channel, ts = proposal.channel_id, proposal.message_ts
+            self._call(
+                f"replying in proposal {proposal.id}'s thread",
+                lambda: self._messenger.post(channel, message, thread_ts=ts),
+            )
+
+    def announce(self, proposal: ProposalView) -> None:
+        channel = self._services.settings.announce_channel
+        if not channel:
+            return
+        thread = None
+        if proposal.channel_id and proposal.message_ts:
+            thread = self._messenger.permalink(proposal.channel_id, proposal.message_ts)
+        message = render.announcement(proposal, self._tz, thread_link=thread)
+        self._call(
+            f"announcing proposal {proposal.id}", lambda: self._messenger.post(channel, message)
+        )
+
+    def tell(
+        self, channel: str | None, user: str, message: Message, *, thread_ts: str | None = None
+    ) -> None:
+        """An ephemeral note in the channel; a DM when there is none or Slack refuses."""
+        if channel:
+            try:
+                self._messenger.ephemeral(channel, user, message, thread_ts=thread_ts)
+                return
+            except SlackApiError as error:
+                log.info("chat.postEphemeral to %s refused: %s", user, error.response.get("error"))
+            except Exception:
+                log.warning("chat.postEphemeral to %s failed", user, exc_info=True)
+        self._call(f"sending {user} a DM", lambda: self._messenger.post(user, message))
+
+    def _call(self, what: str, call: Callable[[], object]) -> object:
+        """Run one Slack call (the client has already retried 429s and 500/503s)."""
+        try:
+            return call()
+        except SlackApiError as error:
+            log.error("%s failed: %s", what, error.response.get("error"))
+        except Exception as error:
+            log.error("%s failed: %s: %s", what, type(error).__name__, error)
+        return _FAILED
+
+
+_FAILED = object()
