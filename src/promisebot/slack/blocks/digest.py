@@ -1,11 +1,19 @@
 """The still-stalled digest as a Slack message (and as plain text for `promisebot digest
---dry-run`): one section per promise with its actions, packed within Slack's limits."""
+--dry-run`), packed within Slack's limits; the *Reviewed* / *Snooze* action values (wherever
+those controls appear) and the replies to them and to `/promise remind` and `snooze`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from promisebot.services.digests import SNOOZE_CHOICES, DigestContent, DigestItem
+from promisebot.services.digests import (
+    SNOOZE_CHOICES,
+    DigestContent,
+    DigestItem,
+    PromiseReviewed,
+    PromiseSnoozed,
+)
 from promisebot.services.schedules import USAGE, ScheduleInfo
 from promisebot.slack.blocks.common import (
     MAX_MESSAGE_BLOCKS,
@@ -31,7 +39,25 @@ ITEM_BLOCK = "digest.item:"
 ACTIONS_BLOCK = "digest.actions:"
 
 
+# The action values below are the one definition of what `Act.REVIEWED` and `Act.SNOOZE`
+# carry, wherever those controls appear (digest items, editors' promise cards); the
+# listeners in `slack/listeners/digests.py` parse them with the `parse_*` functions here.
+
+
+def reviewed_value(promise_id: int) -> str:
+    """*Reviewed — still stalled* button value: the promise id (as *Propose change*)."""
+    return str(promise_id)
+
+
+def parse_reviewed_value(value: str) -> int:
+    """The promise id from a *Reviewed* button's value; ValueError if it is not ours."""
+    if not value.isdigit():
+        raise ValueError(f"not a promise id: {value!r}")
+    return int(value)
+
+
 def snooze_value(promise_id: int, days: int) -> str:
+    """A *Snooze* option's value: `<promise id>:<days>`."""
     return f"{promise_id}:{days}"
 
 
@@ -39,6 +65,23 @@ def parse_snooze_value(value: str) -> tuple[int, int]:
     """(promise id, days) from a Snooze option's value; ValueError if it is not ours."""
     promise_id, _, days = value.partition(":")
     return int(promise_id), int(days)
+
+
+def reviewed_button(promise_id: int, *, style: str | None = None) -> Block:
+    return button("Reviewed — still stalled", Act.REVIEWED, reviewed_value(promise_id), style=style)
+
+
+def snooze_select(promise_id: int) -> Block:
+    """The *Snooze…* menu: 7 / 30 / 90 days."""
+    return {
+        "type": "static_select",
+        "action_id": Act.SNOOZE,
+        "placeholder": plain_text("Snooze…"),
+        "options": [
+            {"text": plain_text(f"{days} days"), "value": snooze_value(promise_id, days)}
+            for days in SNOOZE_CHOICES
+        ],
+    }
 
 
 def _title(content: DigestContent) -> str:
@@ -69,28 +112,18 @@ def _more(count: int) -> Block:
 
 
 def _item_blocks(item: DigestItem, tz: ZoneInfo) -> list[Block]:
-    value = str(item.promise_id)
     text = (
         f"*{escape(item.title)}*\n"
         f"`{escape(item.external_id)}` · {escape(item.tracker_name)}\n"
         f"{_facts(item, tz)}"
     )
-    snooze: Block = {
-        "type": "static_select",
-        "action_id": Act.SNOOZE,
-        "placeholder": plain_text("Snooze…"),
-        "options": [
-            {"text": plain_text(f"{days} days"), "value": snooze_value(item.promise_id, days)}
-            for days in SNOOZE_CHOICES
-        ],
-    }
     return [
         divider(),
         section(text, block_id=f"{ITEM_BLOCK}{item.promise_id}"),
         actions(
-            button("Reviewed — still stalled", Act.REVIEWED, value, style="primary"),
-            button("Propose change", Act.PROPOSE, value),
-            snooze,
+            reviewed_button(item.promise_id, style="primary"),
+            button("Propose change", Act.PROPOSE, str(item.promise_id)),
+            snooze_select(item.promise_id),
             block_id=f"{ACTIONS_BLOCK}{item.promise_id}",
         ),
     ]
@@ -183,4 +216,43 @@ def render_schedule_saved(info: ScheduleInfo) -> Message:
     """The answer to `remind here …` and `remind off <id>`."""
     verb = "Reminder set" if info.enabled else "Reminder turned off"
     text = f"{verb}: {describe_schedule(info)}"
+    return Message(text=text, blocks=[section(text)])
+
+
+def reviewed_note(user: str) -> str:
+    """What replaces an item's actions in a posted digest once it is reviewed."""
+    return f":white_check_mark: Reviewed by <@{escape(user)}> — still stalled"
+
+
+def snoozed_note(user: str, days: int, until: datetime | None, tz: ZoneInfo) -> str:
+    """What replaces an item's actions in a posted digest once it is snoozed."""
+    if until is None:
+        return f":bell: Snooze lifted by <@{escape(user)}>"
+    return (
+        f":zzz: Snoozed for {plural(days, 'day')} by <@{escape(user)}> "
+        f"(until {format_day(until, tz)})"
+    )
+
+
+def render_reviewed(result: PromiseReviewed) -> Message:
+    """The presser's confirmation when there is no digest message to update (e.g. a card)."""
+    text = (
+        f":white_check_mark: Marked *{escape(result.title)}* (`{escape(result.external_id)}`) "
+        "as reviewed — still stalled. It leaves still-stalled digests until it again goes "
+        "unreviewed for longer than their threshold."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def render_snoozed(result: PromiseSnoozed, days: int, tz: ZoneInfo) -> Message:
+    """The answer to `/promise snooze` and to *Snooze* on a card."""
+    what = f"*{escape(result.title)}* (`{escape(result.external_id)}`)"
+    if result.snoozed_until is None:
+        text = f":bell: Snooze lifted: {what} can appear in still-stalled digests again."
+    else:
+        text = (
+            f":zzz: Snoozed {what} for {plural(days, 'day')}, until "
+            f"{format_day(result.snoozed_until, tz)}: it stays out of still-stalled digests "
+            "until then."
+        )
     return Message(text=text, blocks=[section(text)])
