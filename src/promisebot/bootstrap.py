@@ -14,12 +14,14 @@ from slack_sdk import WebClient
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.services.container import Services
+from promisebot.services.digests import DigestService
 from promisebot.services.editors import EditorDirectory, GroupFetcher
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.services.proposals import ProposalService
+from promisebot.services.schedules import ScheduleService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
@@ -66,6 +68,8 @@ def build_services(
             if settings.fetch_link_titles
             else None
         ),
+        schedules=ScheduleService(db, settings, clock, editors.is_editor),
+        digests=DigestService(db, settings, clock, editors.is_editor),
         editors=editors,
         proposals=ProposalService(db, settings, clock, editors),
     )

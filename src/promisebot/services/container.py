@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
+from promisebot.services.digests import DigestService
 from promisebot.services.editors import EditorDirectory
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.services.proposals import ProposalService
+from promisebot.services.schedules import ScheduleService
 from promisebot.settings import Settings
+
+
+def no_schedule_hook() -> None:
+    """The default `on_schedules_changed`: no scheduler in this process."""
 
 
 @dataclass(frozen=True)
@@ -26,5 +32,10 @@ class Services:
     evidence: EvidenceService
     home: HomeService
     link_titles: LinkTitleFetcher | None  # None when PROMISEBOT_FETCH_LINK_TITLES is off
+    schedules: ScheduleService
+    digests: DigestService
+    # Called after a schedule is added or turned off; a process that runs the scheduler
+    # sets it to `PromisebotScheduler.sync` so the change takes effect without waiting.
+    on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     editors: EditorDirectory  # configured editors + the editor user group (cached)
     proposals: ProposalService
