@@ -649,3 +649,70 @@ def test_slow_page_times_out_quietly(
     assert site.paths == ["/slow"]
     assert any("Timeout" in r.getMessage() for r in titles_logged.records)
     assert_no_title_and_no_error(bot, added.id)
+
+
+# -- the card's other editor controls: the digest's Reviewed and Snooze --------------------
+
+
+def card_controls(bot: Bot, query: str, user: str = EDITOR) -> dict[str, dict[str, Any]]:
+    blocks = bot.driver.command(query, user=user).json()["blocks"]
+    assert_valid_blocks(blocks)
+    return {
+        element["action_id"]: element
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def test_editor_cards_carry_reviewed_for_stalled_and_snooze(bot: Bot) -> None:
+    stalled = card_controls(bot, "police-liability")
+    assert stalled[Act.REVIEWED]["value"] == str(bot.promise_id("police-liability"))
+    assert stalled[Act.SNOOZE]["type"] == "static_select"
+
+    kept = card_controls(bot, "extend-tax-cuts")  # Promise Kept: nothing to review as stalled
+    assert Act.REVIEWED not in kept and Act.SNOOZE in kept
+
+    reader = card_controls(bot, "police-liability", user=REPORTER)
+    assert Act.REVIEWED not in reader and Act.SNOOZE not in reader
+
+
+def press_on_card(bot: Bot, element: dict[str, Any], value: str, action_type: str) -> None:
+    ts = "1700000000.000100"
+    response = bot.driver.block_action(
+        element["action_id"],
+        value,
+        user=EDITOR,
+        channel="C_DESK",
+        message={"type": "message", "ts": ts, "text": "", "blocks": []},
+        container={
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": "C_DESK",
+            "is_ephemeral": True,
+        },
+        action_type=action_type,
+    )
+    assert response.status_code == 200
+
+
+def test_reviewed_and_snooze_on_the_card_reach_the_digest_handlers(bot: Bot) -> None:
+    promise_id = bot.promise_id("police-liability")
+    bot.clock.advance(days=1)
+    controls = card_controls(bot, "police-liability")
+
+    press_on_card(bot, controls[Act.REVIEWED], controls[Act.REVIEWED]["value"], "button")
+    [reviewed] = bot.fake.wait_for("response_url")
+    assert "as reviewed — still stalled" in reviewed.args["text"]
+
+    [thirty] = [o["value"] for o in controls[Act.SNOOZE]["options"] if o["value"].endswith(":30")]
+    press_on_card(bot, controls[Act.SNOOZE], thirty, "static_select")
+    bot.fake.wait_for("response_url", count=2)
+
+    with bot.db.reading() as session:
+        reviewed_at, snoozed_until = session.execute(
+            select(Promise.last_reviewed_at, Promise.snoozed_until).where(Promise.id == promise_id)
+        ).one()
+    later = bot.clock()
+    assert reviewed_at == later
+    assert snoozed_until is not None and (snoozed_until - later).days == 30

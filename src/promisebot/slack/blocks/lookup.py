@@ -31,6 +31,7 @@ from promisebot.slack.blocks.common import (
     section,
     truncate,
 )
+from promisebot.slack.blocks.digest import reviewed_button, snooze_select
 
 PICK_LIST_MAX = 5
 DESCRIPTION_MAX = 1200
@@ -75,6 +76,10 @@ def _card_buttons(card: PromiseCard, is_editor: bool) -> list[Block]:
     if is_editor:
         buttons.append(button("Propose change", Act.PROPOSE, value, style="primary"))
         buttons.append(button("Add evidence", Act.ADD_EVIDENCE, value))
+        # The digest's own controls (same ids and values), so the digest listeners answer them.
+        if card.rating is Rating.STALLED:
+            buttons.append(reviewed_button(card.id))
+        buttons.append(snooze_select(card.id))
     if card.source_url.startswith(("http://", "https://")):
         buttons.append(button("Public page", Act.OPEN_LINK, value, url=card.source_url))
     return buttons
