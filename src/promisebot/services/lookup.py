@@ -162,15 +162,16 @@ class LookupService:
         if promise is None:
             raise UnknownPromise(f"id {promise_id}")
         tracker = promise.tracker
-        evidence = session.scalars(
-            select(Evidence)
-            .where(Evidence.promise_id == promise_id)
-            .order_by(Evidence.published_on.desc().nulls_last(), Evidence.added_at.desc())
-            .limit(CARD_EVIDENCE)
+        # Newest first by publication date, or by the day it was added when undated.
+        all_evidence = session.scalars(
+            select(Evidence).where(Evidence.promise_id == promise_id)
         ).all()
-        evidence_total = session.scalar(
-            select(func.count()).where(Evidence.promise_id == promise_id)
-        )
+        evidence = sorted(
+            all_evidence,
+            key=lambda e: (e.published_on or e.added_at.date(), e.added_at),
+            reverse=True,
+        )[:CARD_EVIDENCE]
+        evidence_total = len(all_evidence)
         history = session.scalars(
             select(RatingChange)
             .where(RatingChange.promise_id == promise_id)
