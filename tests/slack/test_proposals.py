@@ -18,7 +18,7 @@ from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Revi
 from promisebot.domain import ProposalStatus, Rating, Verdict
 from promisebot.sandbox.fake_slack import RecordedCall
 from promisebot.sandbox.state_values import selected, state_values
-from promisebot.slack.blocks import proposals as render
+from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
 from tests.slack.conftest import EDITORS, Bot, assert_valid_blocks
 
@@ -50,7 +50,7 @@ class ProposalRow:
 
 
 def field(name: str) -> tuple[str, str]:
-    return (name, render.field_action(name))
+    return (name, modals.field_action(name))
 
 
 def all_text(blocks: Any) -> str:
@@ -140,14 +140,14 @@ class Desk:
         effective_on: date | None = None,
     ) -> httpx.Response:
         values: dict[str | tuple[str, str], Any] = {
-            field(render.RATING): selected(rating.value, rating.label) if rating else None,
-            field(render.RATIONALE): rationale,
-            field(render.LINKS): links,
+            field(modals.RATING): selected(rating.value, rating.label) if rating else None,
+            field(modals.RATIONALE): rationale,
+            field(modals.LINKS): links,
         }
         if rating is None:
-            values[field(render.RATING)] = {"type": "static_select", "selected_option": None}
+            values[field(modals.RATING)] = {"type": "static_select", "selected_option": None}
         if effective_on is not None:
-            values[field(render.EFFECTIVE_ON)] = effective_on
+            values[field(modals.EFFECTIVE_ON)] = effective_on
         view = modal.args["view"]
         return self.driver.view_submission(
             Views.PROPOSE,
@@ -205,7 +205,7 @@ class Desk:
         assert opened.args["view"]["callback_id"] == Views.REJECT
         return self.driver.view_submission(
             Views.REJECT,
-            state_values({field(render.REASON): reason}),
+            state_values({field(modals.REASON): reason}),
             user=user,
             private_metadata=opened.args["view"]["private_metadata"],
             view_id=opened.response["view"]["id"],
@@ -303,7 +303,7 @@ def test_whole_flow_by_buttons(desk: Desk) -> None:
     view = modal.args["view"]
     assert view["callback_id"] == Views.PROPOSE
     assert_valid_blocks(view["blocks"])
-    [rating_input] = [b for b in view["blocks"] if b.get("block_id") == render.RATING]
+    [rating_input] = [b for b in view["blocks"] if b.get("block_id") == modals.RATING]
     offered = {option["value"] for option in rating_input["element"]["options"]}
     assert Rating.STALLED.value not in offered  # the current rating is not offered
     assert Rating.PROMISE_BROKEN.value in offered and len(offered) == len(Rating) - 1

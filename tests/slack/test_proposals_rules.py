@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from promisebot.db.models import ProcessedEvent, Proposal
 from promisebot.domain import NotAnEditor, ProposalStatus, Rating, Verdict
-from promisebot.slack.blocks import proposals as render
+from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
 from tests.slack.conftest import REPORTER, Bot, assert_valid_blocks
 from tests.slack.test_proposals import (
@@ -200,7 +200,7 @@ def test_a_rejection_without_a_reason_is_refused(desk: Desk) -> None:
     response = desk.reject_by_button(root, ED3, "   ")
     assert response.json() == {
         "response_action": "errors",
-        "errors": {render.REASON: desk.ephemerals(ED2)[-1]},
+        "errors": {modals.REASON: desk.ephemerals(ED2)[-1]},
     }
     desk.quiet()
     assert desk.reviews(root) == []
@@ -340,21 +340,21 @@ def test_field_errors_come_back_inside_the_modal(desk: Desk) -> None:
         assert body["response_action"] == "errors"
         return dict(body["errors"])
 
-    assert set(errors(rating=None)) == {render.RATING}
-    assert errors(rationale="   ") == {render.RATIONALE: "Say why the rating should change."}
-    assert "http:// or https://" in errors(links="ftp://files.example/x")[render.LINKS]
-    assert "one link per line" in errors(links="https://a.example https://b.example")[render.LINKS]
+    assert set(errors(rating=None)) == {modals.RATING}
+    assert errors(rationale="   ") == {modals.RATIONALE: "Say why the rating should change."}
+    assert "http:// or https://" in errors(links="ftp://files.example/x")[modals.LINKS]
+    assert "one link per line" in errors(links="https://a.example https://b.example")[modals.LINKS]
     assert errors(rating=Rating.STALLED) == {
-        render.RATING: "The promise is already rated Stalled; pick another rating."
+        modals.RATING: "The promise is already rated Stalled; pick another rating."
     }
     assert errors(effective_on=date(2030, 1, 1)) == {
-        render.EFFECTIVE_ON: "The effective date can't be in the future."
+        modals.EFFECTIVE_ON: "The effective date can't be in the future."
     }
     assert (
-        "can't be before Oct 24, 2025" in errors(effective_on=date(2025, 1, 1))[render.EFFECTIVE_ON]
+        "can't be before Oct 24, 2025" in errors(effective_on=date(2025, 1, 1))[modals.EFFECTIVE_ON]
     )
     many = "\n".join(f"https://news.example/{n}" for n in range(11))
-    assert set(errors(rationale="", links=many)) == {render.RATIONALE, render.LINKS}
+    assert set(errors(rationale="", links=many)) == {modals.RATIONALE, modals.LINKS}
 
     desk.quiet()
     assert proposal_count(desk) == 0
@@ -374,11 +374,11 @@ def test_the_propose_modal_is_well_formed_and_the_command_explains_itself(desk: 
     assert view["callback_id"] == Views.PROPOSE
     assert_valid_blocks(view["blocks"])
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
-    assert set(inputs) == set(render.PROPOSE_FIELDS)
-    assert inputs[render.RATIONALE]["element"]["max_length"] == 2000
-    assert inputs[render.LINKS]["optional"] and inputs[render.EFFECTIVE_ON]["optional"]
-    assert not inputs[render.RATIONALE]["optional"]
-    assert [o["value"] for o in inputs[render.RATING]["element"]["options"]] == [
+    assert set(inputs) == set(modals.PROPOSE_FIELDS)
+    assert inputs[modals.RATIONALE]["element"]["max_length"] == 2000
+    assert inputs[modals.LINKS]["optional"] and inputs[modals.EFFECTIVE_ON]["optional"]
+    assert not inputs[modals.RATIONALE]["optional"]
+    assert [o["value"] for o in inputs[modals.RATING]["element"]["options"]] == [
         r.value for r in Rating if r is not Rating.IN_THE_WORKS
     ]
 
@@ -389,3 +389,29 @@ def test_the_propose_modal_is_well_formed_and_the_command_explains_itself(desk: 
     )
     assert "No promise" in desk.driver.command("propose zebra quantum", user=ED1).json()["text"]
     assert desk.count("views.open") == 1
+
+
+def test_concurrent_approvals_all_count_apply_once_and_leave_the_root_current(
+    make_bot: Callable[..., Bot],
+) -> None:
+    reviewers = [f"U_REV{n}" for n in range(5)]
+    bot = make_bot(
+        editors=",".join([ED1, *reviewers]),
+        approvals_required=len(reviewers),
+        review_channel=REVIEW,
+        fetch_link_titles=False,
+    )
+    desk = Desk(bot)
+    root = desk.propose()
+    with ThreadPoolExecutor(len(reviewers)) as pool:
+        list(pool.map(lambda user: desk.press(root, Act.APPROVE, user), reviewers))
+    desk.fake.wait_for("chat.postMessage", 1 + len(reviewers))
+    desk.quiet()
+
+    assert sorted(r for r, _, _ in desk.reviews(root)) == reviewers
+    assert len(desk.thread_posts(root)) == len(reviewers)
+    [(_, _, _, approvers, _)] = desk.changes("police-liability")
+    assert sorted(approvers) == reviewers
+    shown = desk.root_message(root)
+    assert action_ids(shown["blocks"]) == set()
+    assert f"{len(reviewers)}/{len(reviewers)} approvals" in all_text(shown["blocks"])

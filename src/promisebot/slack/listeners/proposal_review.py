@@ -23,6 +23,7 @@ from promisebot.domain import (
 from promisebot.services.container import Services
 from promisebot.services.proposal_views import InvalidProposal, ProposalView
 from promisebot.services.thread_replies import parse_reply
+from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks import proposals as render
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.blocks.lookup import error_message
@@ -114,23 +115,23 @@ def register(app: App, services: Services, updates: ProposalMessages) -> None:
             if not proposal.is_open:
                 updates.sync_root(proposal)
             return
-        modal = render.ModalContext(proposal.id, request.channel_id)
-        client.views_open(trigger_id=request.trigger_id, view=render.reject_modal(proposal, modal))
+        modal = modals.ModalContext(proposal.id, request.channel_id)
+        client.views_open(trigger_id=request.trigger_id, view=modals.reject_modal(proposal, modal))
 
     @app.view(Views.REJECT)
     def handle_reject_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        modal = render.ModalContext.load(str(view.get("private_metadata") or ""))
+        modal = modals.ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
-            ack(response_action="errors", errors={render.REASON: render.EXPIRED_FORM})
+            ack(response_action="errors", errors={modals.REASON: modals.EXPIRED_FORM})
             return
-        reason = render.read_reason((view.get("state") or {}).get("values") or {})
+        reason = modals.read_reason((view.get("state") or {}).get("values") or {})
         try:
             result = proposals.review(
                 proposal_id=modal.subject_id, reviewer=user, verdict=Verdict.REJECT, comment=reason
             )
         except (RejectionNeedsReason, InvalidProposal) as error:
-            ack(response_action="errors", errors={render.REASON: str(error)})
+            ack(response_action="errors", errors={modals.REASON: str(error)})
             return
         except DomainError as error:
             # Nothing to fix in the form (closed meanwhile, no longer an editor): close it

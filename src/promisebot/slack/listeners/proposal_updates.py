@@ -9,6 +9,7 @@ state (`ProposalService.get`), and the next event on the proposal re-renders it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import partial
 
@@ -22,9 +23,10 @@ from promisebot.slack.messenger import Messenger, Posted
 
 log = logging.getLogger(__name__)
 
-# Re-render rounds per update: each round re-reads the database after writing, so a
-# concurrent review's older rendering can never be the one left standing.
+# Render-and-write rounds per root update; a further round is needed only when another
+# process changed the proposal while this one was writing.
 MAX_SYNC_ROUNDS = 4
+ROOT_LOCK_STRIPES = 64
 EXPIRY_JOB_ID = "proposals:expire"
 EXPIRY_INTERVAL_SECONDS = 15 * 60.0
 
@@ -34,6 +36,8 @@ class ProposalMessages:
         self._services = services
         self._messenger = messenger
         self._tz = services.settings.tz
+        # Striped rather than one per proposal: bounded, and collisions only serialise.
+        self._root_locks = [threading.Lock() for _ in range(ROOT_LOCK_STRIPES)]
 
     # -- a new proposal ---------------------------------------------------------------------
 
@@ -100,27 +104,36 @@ class ProposalMessages:
     # -- building blocks --------------------------------------------------------------------
 
     def sync_root(self, proposal: ProposalView) -> None:
-        """Make the root show the proposal's current state; re-read after each write so that
-        concurrent updates of one root settle on the latest state."""
+        """Make the root show the proposal's state as the database has it now.
+
+        Concurrent reviews of one proposal finish in any order, so each update renders a
+        fresh read rather than the state its own review produced: under a per-proposal lock
+        in this process, and re-read after writing so that a write from another process
+        (another replica) that lands in between is corrected too.
+        """
         channel, ts = proposal.channel_id, proposal.message_ts
         if not channel or not ts:
             return
-        message = render.root_message(proposal, self._tz)
-        for _ in range(MAX_SYNC_ROUNDS):
-            done = self._call(
-                f"updating proposal {proposal.id}'s root",
-                partial(self._messenger.update, channel, ts, message),
-            )
-            if done is _FAILED:
-                return
-            try:
-                latest = render.root_message(self._services.proposals.get(proposal.id), self._tz)
-            except Exception:
-                log.warning("proposal %s: could not re-read after updating", proposal.id)
-                return
-            if latest == message:
-                return
-            message = latest
+        with self._root_locks[proposal.id % len(self._root_locks)]:
+            shown: Message | None = None
+            for _ in range(MAX_SYNC_ROUNDS):
+                try:
+                    latest = self._services.proposals.get(proposal.id)
+                except Exception:
+                    log.warning("proposal %s: could not re-read it", proposal.id, exc_info=True)
+                    if shown is not None:
+                        return
+                    latest = proposal  # committed already; better than nothing
+                message = render.root_message(latest, self._tz)
+                if message == shown:
+                    return
+                done = self._call(
+                    f"updating proposal {proposal.id}'s root",
+                    partial(self._messenger.update, channel, ts, message),
+                )
+                if done is _FAILED:
+                    return
+                shown = message
 
     def thread_note(self, proposal: ProposalView, message: Message) -> None:
         if proposal.channel_id and proposal.message_ts:

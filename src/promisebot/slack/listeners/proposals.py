@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from promisebot.domain import DomainError
 from promisebot.services.container import Services
 from promisebot.services.proposal_views import InvalidProposal
+from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks import proposals as render
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.blocks.lookup import error_message
@@ -44,8 +45,8 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             return CommandReply(render.usage_message())
         promise = services.lookup.find_one(invocation.args)
         draft = services.proposals.draft(promise.id, request.user_id)
-        modal = render.propose_modal(
-            draft, render.ModalContext(promise.id, request.channel_id or None), tz
+        modal = modals.propose_modal(
+            draft, modals.ModalContext(promise.id, request.channel_id or None), tz
         )
 
         def open_modal() -> None:
@@ -71,21 +72,21 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             tell(messenger, updates, request, str(error))
             return
-        modal = render.ModalContext(draft.promise_id, request.channel_id)
+        modal = modals.ModalContext(draft.promise_id, request.channel_id)
         client.views_open(
-            trigger_id=request.trigger_id, view=render.propose_modal(draft, modal, tz)
+            trigger_id=request.trigger_id, view=modals.propose_modal(draft, modal, tz)
         )
 
     @app.view(Views.PROPOSE)
     def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        modal = render.ModalContext.load(str(view.get("private_metadata") or ""))
+        modal = modals.ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
-            ack(response_action="errors", errors={render.RATIONALE: render.EXPIRED_FORM})
+            ack(response_action="errors", errors={modals.RATIONALE: modals.EXPIRED_FORM})
             return
-        form = render.read_propose_form((view.get("state") or {}).get("values") or {})
+        form = modals.read_propose_form((view.get("state") or {}).get("values") or {})
         if form.errors or form.rating is None:
-            ack(response_action="errors", errors=form.errors or {render.RATING: "Pick one."})
+            ack(response_action="errors", errors=form.errors or {modals.RATING: "Pick one."})
             return
         try:
             proposal = services.proposals.propose(
@@ -101,7 +102,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             ack(response_action="errors", errors=field_errors(error.errors))
             return
         except DomainError as error:
-            ack(response_action="errors", errors={render.RATING: str(error)})
+            ack(response_action="errors", errors={modals.RATING: str(error)})
             return
         ack()  # closes the modal; posting happens after
         updates.publish_new(proposal, origin_channel=modal.channel_id)
@@ -113,7 +114,7 @@ def field_errors(errors: dict[str, str]) -> dict[str, str]:
     """Each message beside its input; anything without an input goes beside the rationale."""
     shown: dict[str, str] = {}
     for field, message in errors.items():
-        block = field if field in render.PROPOSE_FIELDS else render.RATIONALE
+        block = field if field in modals.PROPOSE_FIELDS else modals.RATIONALE
         shown[block] = f"{shown[block]} {message}" if block in shown else message
     return shown
 

@@ -1,0 +1,234 @@
+"""The proposal modals: *Propose a rating* (from the card or `/promise propose`) and the
+reason asked for a rejection, with what they carry in `private_metadata` and reading their
+submitted state back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from promisebot.domain import COMMENT_MAX, RATIONALE_MAX, Rating
+from promisebot.services.proposal_views import ProposalDraft, ProposalView
+from promisebot.slack.blocks.common import (
+    Block,
+    Views,
+    context,
+    escape,
+    format_day,
+    plain_text,
+    plural,
+    section,
+    truncate,
+)
+from promisebot.slack.blocks.proposals import change_line
+
+# The propose modal's block ids are the service's field names, so `InvalidProposal.errors`
+# maps straight onto the inputs; the reject modal has one input.
+RATING, RATIONALE, LINKS, EFFECTIVE_ON = "rating", "rationale", "links", "effective_on"
+PROPOSE_FIELDS = (RATING, RATIONALE, LINKS, EFFECTIVE_ON)
+REASON = "reason"
+# Slack caps a plain_text_input at 3000 characters.
+LINKS_INPUT_MAX = 3000
+EXPIRED_FORM = "This form has expired. Close it and start again from the promise's card."
+
+
+def field_action(field: str) -> str:
+    """Action ids of modal inputs; a prefix of their own so no button handler matches them."""
+    return f"proposal_form.{field}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModalContext:
+    """What a modal carries in `private_metadata`: the promise (propose) or proposal
+    (reject) it is about, and the channel it was started from."""
+
+    subject_id: int
+    channel_id: str | None
+
+    def dump(self) -> str:
+        return json.dumps({"id": self.subject_id, "channel": self.channel_id})
+
+    @classmethod
+    def load(cls, text: str) -> ModalContext | None:
+        try:
+            data = json.loads(text)
+            channel = data.get("channel")
+            return cls(int(data["id"]), str(channel) if channel else None)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeForm:
+    rating: Rating | None
+    rationale: str
+    links_text: str
+    effective_on: date | None
+    errors: dict[str, str]  # problems reading the form itself (block id → message)
+
+
+def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> dict[str, Any]:
+    current = draft.current_rating
+    blocks: list[Block] = [
+        section(f"*{escape(truncate(draft.title, 200))}*"),
+        context(
+            f"`{escape(draft.tracker_slug)}/{escape(draft.external_id)}` · now "
+            f"{current.emoji} *{current.label}* since {format_day(draft.rated_at, tz)}"
+        ),
+    ]
+    if draft.open_proposals:
+        blocks.append(
+            context(
+                f":hourglass_flowing_sand: {plural(draft.open_proposals, 'open proposal')} "
+                "on this promise already; the first one approved makes the others stale."
+            )
+        )
+    blocks += [
+        {
+            "type": "input",
+            "block_id": RATING,
+            "label": plain_text("New rating"),
+            "element": {
+                "type": "static_select",
+                "action_id": field_action(RATING),
+                "placeholder": plain_text("Pick a rating", 150),
+                "options": [_rating_option(rating) for rating in draft.choices],
+            },
+        },
+        _text_input(
+            RATIONALE,
+            "Rationale",
+            multiline=True,
+            max_length=RATIONALE_MAX,
+            hint="Why the rating should change; the reviewers and the history will show it.",
+        ),
+        _text_input(
+            LINKS,
+            "Evidence links",
+            optional=True,
+            multiline=True,
+            max_length=LINKS_INPUT_MAX,
+            placeholder="https://…",
+            hint="One http(s) link per line; added to the promise's evidence when approved.",
+        ),
+        {
+            "type": "input",
+            "block_id": EFFECTIVE_ON,
+            "optional": True,
+            "label": plain_text("Effective date"),
+            "hint": plain_text(
+                f"Leave empty for the day it is approved; not before "
+                f"{format_day(draft.rated_at, tz)}."
+            ),
+            "element": {"type": "datepicker", "action_id": field_action(EFFECTIVE_ON)},
+        },
+        context(f"Needs {plural(draft.approvals_required, 'approval')} from other editors."),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Views.PROPOSE,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Propose a rating", 24),
+        "submit": plain_text("Propose", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def _rating_option(rating: Rating) -> Block:
+    return {
+        "text": plain_text(f"{rating.label}", 75),
+        "value": rating.value,
+        "description": plain_text(rating.definition, 75),
+    }
+
+
+def _text_input(
+    field: str,
+    label: str,
+    *,
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int,
+    placeholder: str = "",
+    hint: str = "",
+) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": field_action(field),
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if placeholder:
+        element["placeholder"] = plain_text(placeholder, 150)
+    block: Block = {
+        "type": "input",
+        "block_id": field,
+        "optional": optional,
+        "label": plain_text(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain_text(hint, 2000)
+    return block
+
+
+def _state(values: dict[str, Any], field: str) -> dict[str, Any]:
+    found = (values.get(field) or {}).get(field_action(field))
+    return found if isinstance(found, dict) else {}
+
+
+def read_propose_form(values: dict[str, Any]) -> ProposeForm:
+    """The submitted `view.state.values`; missing fields read as empty."""
+    errors: dict[str, str] = {}
+    rating: Rating | None = None
+    option = _state(values, RATING).get("selected_option") or {}
+    try:
+        rating = Rating(str(option.get("value", "")))
+    except ValueError:
+        errors[RATING] = "Pick the new rating."
+    effective_on: date | None = None
+    picked = _state(values, EFFECTIVE_ON).get("selected_date")
+    if picked:
+        try:
+            effective_on = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[EFFECTIVE_ON] = "Pick the date from the calendar."
+    return ProposeForm(
+        rating=rating,
+        rationale=str(_state(values, RATIONALE).get("value") or ""),
+        links_text=str(_state(values, LINKS).get("value") or ""),
+        effective_on=effective_on,
+        errors=errors,
+    )
+
+
+def reject_modal(proposal: ProposalView, modal: ModalContext) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": Views.REJECT,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Reject proposal", 24),
+        "submit": plain_text("Reject", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": [
+            section(
+                f"*{escape(truncate(proposal.promise_title, 200))}*\n"
+                f"{change_line(proposal)} · proposed by <@{escape(proposal.proposed_by)}>"
+            ),
+            _text_input(
+                REASON,
+                "Reason",
+                multiline=True,
+                max_length=COMMENT_MAX,
+                hint="Shown in the proposal's thread; the proposal closes.",
+            ),
+        ],
+    }
+
+
+def read_reason(values: dict[str, Any]) -> str:
+    return str(_state(values, REASON).get("value") or "")
