@@ -357,7 +357,7 @@ def main() -> None:
                 raise
             print(f"PostgreSQL unreachable ({type(error).__name__}); using SQLite instead.")
     with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{folder}/approvals.db", "SQLite (not PostgreSQL)", args)
+        run(f"sqlite:///{folder}/approvals.db", "SQLite", args)
 
 
 if __name__ == "__main__":
