@@ -6,13 +6,14 @@ The only module that knows every layer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
+from promisebot.scheduler import PromisebotScheduler
 from promisebot.services.container import Services
 from promisebot.services.digests import DigestService
 from promisebot.services.editors import EditorDirectory, GroupFetcher
@@ -43,6 +44,23 @@ class Runtime:
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
         return [expiry_job(self.services, self.messenger)]
+
+    def with_scheduler(self) -> tuple[Runtime, PromisebotScheduler]:
+        """A scheduler for this process (not started), and a runtime whose schedule commands
+        re-sync it at once instead of at its next poll."""
+        scheduler = PromisebotScheduler(
+            self.db,
+            self.settings,
+            self.messenger,
+            clock=self.services.clock,
+            extra_jobs=self.scheduled_jobs(),
+        )
+
+        def resync() -> None:
+            scheduler.sync()
+
+        services = replace(self.services, on_schedules_changed=resync)
+        return replace(self, services=services), scheduler
 
     def close(self) -> None:
         self.db.dispose()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from promisebot.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from promisebot.bootstrap import Runtime
 
 
 class CommandError(Exception):
@@ -123,7 +127,39 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from promisebot import logs, serve
+    from promisebot import serve
+
+    runtime = _runtime()
+    try:
+        if args.http or runtime.settings.slack_app_token is None:
+            serve.run_http(
+                runtime, port=args.port or runtime.settings.port, scheduler=not args.no_scheduler
+            )
+        else:
+            serve.run_socket_mode(runtime, scheduler=not args.no_scheduler)
+    except serve.StartupError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from promisebot import serve
+
+    runtime = _runtime()
+    try:
+        serve.run_scheduler(runtime)
+    except serve.StartupError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        runtime.close()
+    return 0
+
+
+def _runtime() -> Runtime:
+    """Settings, logging, and (for SQLite) migrations: what every long-running command needs."""
+    from promisebot import logs
     from promisebot.bootstrap import build_runtime
 
     settings = _settings()
@@ -133,63 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from promisebot.db import migrate
 
         migrate.upgrade(settings.sqlalchemy_url)
-    try:
-        if args.http or settings.slack_app_token is None:
-            serve.run_http(runtime, port=args.port or settings.port)
-        else:
-            serve.run_socket_mode(runtime)
-    except serve.StartupError as error:
-        raise CommandError(str(error)) from None
-    finally:
-        runtime.close()
-    return 0
-
-
-def cmd_scheduler(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from promisebot import logs
-    from promisebot.db.uow import Database
-    from promisebot.scheduler import PromisebotScheduler
-    from promisebot.slack.client import build_web_client
-    from promisebot.slack.messenger import Messenger
-
-    settings = _settings()
-    if settings.slack_bot_token is None:
-        raise CommandError("SLACK_BOT_TOKEN is not set; the scheduler posts digests with it.")
-    logs.configure(settings.log_level, settings.log_format)
-    stop = threading.Event()
-    previous = {
-        number: signal.signal(number, lambda _signo, _frame: stop.set())
-        for number in (signal.SIGTERM, signal.SIGINT)
-    }
-    db = Database(settings.sqlalchemy_url)
-    if not db.is_postgres:
-        from promisebot.db import migrate
-
-        migrate.upgrade(settings.sqlalchemy_url)
-    scheduler = PromisebotScheduler(db, settings, Messenger(build_web_client(settings)))
-    try:
-        try:
-            scheduler.start()
-        except SQLAlchemyError as error:
-            raise CommandError(
-                f"Cannot read the schedules ({type(error).__name__}); is the database "
-                "reachable and migrated (`promisebot db upgrade`)?"
-            ) from None
-        print("Scheduler running; stop with Ctrl-C or SIGTERM.", flush=True)
-        while not stop.wait(1.0):
-            pass
-    finally:
-        scheduler.shutdown(wait=True)
-        db.dispose()
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    print("Scheduler stopped.")
-    return 0
+    return runtime
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

@@ -8,7 +8,10 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from promisebot.bootstrap import Runtime
+from promisebot.scheduler import PromisebotScheduler
 from promisebot.slack.server import HttpServer, WsgiApp
 
 log = logging.getLogger(__name__)
@@ -46,39 +49,69 @@ def on_stop_signal(callback: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def run_http(runtime: Runtime, *, port: int, on_stop: Callable[[], None] = lambda: None) -> None:
+def run_http(runtime: Runtime, *, port: int, scheduler: bool = True) -> None:
     check_slack_settings(runtime, http=True)
+    runtime, jobs = _start_scheduler(runtime) if scheduler else (runtime, None)
     app = runtime.slack_app()
     server = HttpServer(
         WsgiApp(app, runtime.db.ping), port=port, threads=runtime.settings.http_threads
     )
+    on_stop_signal(server.stop)  # returns once in-flight requests have finished
+    try:
+        server.serve()
+    finally:
+        _drain_listeners(app)
+        if jobs is not None:
+            jobs.shutdown(wait=True)
 
-    def stop() -> None:
-        server.stop()  # in-flight requests finish first
-        on_stop()
 
-    on_stop_signal(stop)
-    server.serve()
-    _drain_listeners(app)
-
-
-def run_socket_mode(runtime: Runtime, *, on_stop: Callable[[], None] = lambda: None) -> None:
+def run_socket_mode(runtime: Runtime, *, scheduler: bool = True) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     check_slack_settings(runtime, http=False)
     app_token = runtime.settings.slack_app_token
     assert app_token is not None
+    runtime, jobs = _start_scheduler(runtime) if scheduler else (runtime, None)
     app = runtime.slack_app()
     # The client notices a dropped connection only at its next ping; Bolt defaults to 10 s.
     handler = SocketModeHandler(app, app_token.get_secret_value(), ping_interval=5)
     stopped = threading.Event()
     on_stop_signal(stopped.set)
-    handler.connect()  # type: ignore[no-untyped-call]
-    log.info("Socket Mode: connected")
-    stopped.wait()
-    handler.close()  # type: ignore[no-untyped-call]
-    on_stop()
-    _drain_listeners(app)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+        log.info("Socket Mode: connected")
+        stopped.wait()
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+        _drain_listeners(app)
+        if jobs is not None:
+            jobs.shutdown(wait=True)
+
+
+def run_scheduler(runtime: Runtime) -> None:
+    """Only the scheduled jobs (digests, proposal expiry) until SIGTERM/SIGINT."""
+    check_slack_settings(runtime, http=False)
+    runtime, jobs = _start_scheduler(runtime)
+    stopped = threading.Event()
+    on_stop_signal(stopped.set)
+    log.info("scheduler running; stop with SIGTERM or Ctrl-C")
+    try:
+        stopped.wait()
+    finally:
+        jobs.shutdown(wait=True)
+    log.info("scheduler stopped")
+
+
+def _start_scheduler(runtime: Runtime) -> tuple[Runtime, PromisebotScheduler]:
+    runtime, scheduler = runtime.with_scheduler()
+    try:
+        scheduler.start()
+    except SQLAlchemyError as error:
+        raise StartupError(
+            f"Cannot read the reminder schedules ({type(error).__name__}); is the database "
+            "reachable and migrated (`promisebot db upgrade`)?"
+        ) from None
+    return runtime, scheduler
 
 
 def _drain_listeners(app: object) -> None:
