@@ -405,6 +405,16 @@ def test_each_approval_word_counts(desk: Desk, text: str) -> None:
     assert desk.reviews(root) == [(ED2, Verdict.APPROVE, "")]
 
 
+def test_a_reply_also_sent_to_the_channel_counts(desk: Desk) -> None:
+    root = desk.propose()
+    event = desk.driver.thread_message_event("lgtm", user=ED2, channel=REVIEW, thread_ts=root.ts)
+    desk.run(
+        lambda: desk.driver.event({**event, "subtype": "thread_broadcast"}),
+        {"chat.postMessage": 1},
+    )
+    assert desk.reviews(root) == [(ED2, Verdict.APPROVE, "")]
+
+
 def test_ordinary_chat_and_foreign_threads_are_ignored(desk: Desk) -> None:
     root = desk.propose()
     desk.reply(root, "approve? I am not sure yet", ED2)

@@ -415,3 +415,14 @@ def test_concurrent_approvals_all_count_apply_once_and_leave_the_root_current(
     shown = desk.root_message(root)
     assert action_ids(shown["blocks"]) == set()
     assert f"{len(reviewers)}/{len(reviewers)} approvals" in all_text(shown["blocks"])
+
+
+def test_the_largest_proposal_still_fits_with_its_buttons(desk: Desk) -> None:
+    rationale = ("<&> " * 500)[:2000]
+    links = "\n".join(f"https://news.example/{n}/{'x' * 1400}" for n in range(10))
+    root = desk.propose(rationale=rationale, links=links)
+    shown = desk.root_message(root)  # Slack (the fake) took it; the blocks are valid
+    assert action_ids(shown["blocks"]) == {Act.APPROVE, Act.REJECT, Act.WITHDRAW}
+    text = all_text(shown["blocks"])
+    assert "more_" in text and "|https://news.example/0/" in text
+    assert len(desk.proposal(root).links) == 10

@@ -27,6 +27,7 @@ from promisebot.slack.blocks.common import (
 )
 
 RATIONALE_SHOWN = 2600
+EVIDENCE_SHOWN = MAX_TEXT - 100
 REASON_SHOWN = 600
 
 PROPOSE_USAGE = "Usage: `/promise propose <words or id>`, e.g. `/promise propose police-liability`."
@@ -49,8 +50,7 @@ def root_message(proposal: ProposalView, tz: ZoneInfo) -> Message:
         section("*Rationale*\n" + escape(truncate(p.rationale, RATIONALE_SHOWN))),
     ]
     if p.links:
-        lines = [f"• {link(url, truncate(url, 150))}" for url in p.links]
-        blocks.append(section(truncate("*Evidence*\n" + "\n".join(lines), MAX_TEXT)))
+        blocks.append(section(_evidence(p.links)))
     blocks.append(context(_progress(p, tz)))
     outcome = _outcome(p, tz)
     if outcome:
@@ -58,22 +58,35 @@ def root_message(proposal: ProposalView, tz: ZoneInfo) -> Message:
     if p.is_open:
         blocks.append(
             context(
-                "Review with the buttons, or reply in this thread: `approve` or `reject <reason>`."
+                "Review with the buttons, or reply in this thread: "
+                "`approve` or `reject &lt;reason&gt;`."
             )
         )
+    buttons = None
+    if p.is_open:
         value = str(p.id)
-        blocks.append(
-            actions(
-                button("Approve", Act.APPROVE, value, style="primary"),
-                button("Reject", Act.REJECT, value, style="danger"),
-                button("Withdraw", Act.WITHDRAW, value),
-                block_id=f"proposal:{p.id}",
-            )
+        buttons = actions(
+            button("Approve", Act.APPROVE, value, style="primary"),
+            button("Reject", Act.REJECT, value, style="danger"),
+            button("Withdraw", Act.WITHDRAW, value),
+            block_id=f"proposal:{p.id}",
         )
     text = (
         f"{_STATUS_TITLE[p.status]}: {p.promise_title}: {p.from_rating.label} → {p.to_rating.label}"
     )
-    return Message(escape(text), fit(blocks))
+    return Message(escape(text), fit(blocks, tail=buttons))
+
+
+def _evidence(links: tuple[str, ...]) -> str:
+    """The links, whole: a cut inside `<url|label>` would break the markup, so the list
+    stops before the line that would not fit and says how many are left out."""
+    text = "*Evidence*"
+    for shown, url in enumerate(links):
+        line = f"\n• {link(url, truncate(url, 150))}"
+        if len(text) + len(line) > EVIDENCE_SHOWN:
+            return text + f"\n_and {len(links) - shown} more_"
+        text += line
+    return text
 
 
 _STATUS_TITLE = {
@@ -233,7 +246,7 @@ def already_counted(proposal: ProposalView) -> Message:
 
 
 def usage_message() -> Message:
-    return Message(escape(PROPOSE_USAGE), [section(PROPOSE_USAGE)])
+    return Message(escape(PROPOSE_USAGE), [section(escape(PROPOSE_USAGE))])
 
 
 def _plain(text: str) -> str:

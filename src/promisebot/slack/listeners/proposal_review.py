@@ -45,8 +45,9 @@ class ThreadMessage:
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> ThreadMessage | None:
         # Bot posts (ours included), edits, deletions and joins all carry a bot_id or a
-        # subtype; a message outside a thread, or the thread's root itself, is not a review.
-        if event.get("bot_id") or event.get("subtype"):
+        # subtype; a reply also sent to the channel is still a person's reply. A message
+        # outside a thread, or the thread's root itself, is not a review.
+        if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
             return None
         thread_ts, ts = event.get("thread_ts"), event.get("ts")
         channel, user = event.get("channel"), event.get("user")
