@@ -1,7 +1,7 @@
 """Looking promises up: search, the card, lists by rating and the scorecard.
 
 The search index lives in memory and is rebuilt only when the promises table changes
-(a cheap count + newest `updated_at` fingerprint), so every replica stays current.
+(a cheap version check per query), so every replica stays current.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class LookupService:
         self.db = db
         self.clock = clock
         self._index = SearchIndex([])
-        self._fingerprint: tuple[int, object] | None = None
+        self._fingerprint: tuple[int, int, int] | None = None
         self._index_lock = threading.Lock()
 
     def search(self, query: str) -> LookupResult:
@@ -134,10 +134,7 @@ class LookupService:
         return tracker
 
     def _current_index(self, session: Session) -> SearchIndex:
-        count, newest = session.execute(
-            select(func.count(Promise.id), func.max(Promise.updated_at))
-        ).one()
-        fingerprint = (int(count), newest)
+        fingerprint = promise_rows.searchable_text_version(session)
         with self._index_lock:
             if fingerprint != self._fingerprint:
                 rows = session.execute(

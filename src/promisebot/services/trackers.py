@@ -129,7 +129,7 @@ class TrackerService:
                         uow.session,
                         actor=IMPORT_ACTOR,
                         action="trackers.imported",
-                        subject_type="tracker_file",
+                        subject_type=promise_rows.TRACKER_FILE_SUBJECT,
                         subject_id=source[:64],
                         at=now,
                         **counts,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from promisebot.db.models import Promise, Tracker
+from promisebot.db.models import AuditEvent, Promise, Tracker
+
+# The audit subject of an import: the only writer of promise titles, descriptions and tags.
+TRACKER_FILE_SUBJECT = "tracker_file"
 
 
 def tracker_by_slug(session: Session, slug: str) -> Tracker | None:
@@ -44,3 +47,13 @@ def promise_by_key(session: Session, tracker_slug: str, external_id: str) -> Pro
         .where(Tracker.slug == tracker_slug, Promise.external_id == external_id)
     )
     return session.scalars(statement).one_or_none()
+
+
+def searchable_text_version(session: Session) -> tuple[int, int, int]:
+    """Changes whenever a promise's searchable text may have changed (a promise added, or an
+    import that changed something); rating changes and reviews leave it alone."""
+    count, newest = session.execute(select(func.count(Promise.id), func.max(Promise.id))).one()
+    last_import = session.scalar(
+        select(func.max(AuditEvent.id)).where(AuditEvent.subject_type == TRACKER_FILE_SUBJECT)
+    )
+    return int(count), int(newest or 0), int(last_import or 0)
