@@ -1,12 +1,20 @@
-"""Synthetic tracker data for benchmarks: realistic-looking promises in the file format."""
+"""Shared by the benchmarks: synthetic tracker data in the file format, and a PostgreSQL
+database of their own for a run."""
 
 from __future__ import annotations
 
 import json
 import random
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
-from promisebot.db.uow import Database
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from promisebot.db.uow import Database, normalize_url
 from promisebot.domain import Rating
 from promisebot.services.trackers import TrackerService
 
@@ -100,3 +108,36 @@ def promise_rows(
 
 def load_rows(db: Database, rows: list[dict[str, object]]) -> None:
     TrackerService(db).import_text(json.dumps(rows), "json", source="benchmark")
+
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_reachable(admin_url: str = POSTGRES_ADMIN_URL) -> bool:
+    engine = create_engine(normalize_url(admin_url))
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """A database created for this run on the server at `admin_url`, dropped afterwards."""
+    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"promisebot_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield (
+            make_url(normalize_url(admin_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
