@@ -23,3 +23,22 @@ def test_sandbox_runs_commands_and_presses_buttons(
     assert "[1] Share in channel" in out
     assert "posted to C_NEWSROOM" in out  # button 1 shared the card
     assert "Shared by @U_ALICE" in out
+
+
+def test_sandbox_walks_a_proposal_through_review(tmp_path: Path) -> None:
+    from promisebot.sandbox.console import open_sandbox, step
+
+    answers = iter(["1", "The crime bill passed the House.", "", ""])
+
+    def ask(prompt: str) -> str:
+        return next(answers)
+
+    with open_sandbox(tmp_path / "sandbox.db") as sandbox:
+        opened = step(sandbox, "/promise propose police-liability", ask)
+        assert any("posted to C_NEWSROOM" in line for line in opened), opened
+        step(sandbox, "as U_BOB", ask)
+        step(sandbox, "reply approve", ask)
+        step(sandbox, "as U_CARLA", ask)
+        applied = step(sandbox, "reply lgtm", ask)
+
+    assert any("Rating changed" in line for line in applied), applied

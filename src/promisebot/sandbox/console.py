@@ -47,7 +47,7 @@ class Sandbox:
     last_thread: str | None = None
     _seen: int = 0
 
-    def command(self, text: str) -> list[str]:
+    def command(self, text: str, ask: Ask | None = None) -> list[str]:
         text = text.strip().removeprefix("/promise").strip()
         response = self.driver.command(text, user=self.user, channel=CHANNEL)
         rendering = Rendering()
@@ -59,7 +59,7 @@ class Sandbox:
             render_blocks(body.get("blocks") or [], rendering, channel=CHANNEL, is_ephemeral=True)
             if not body.get("blocks"):
                 rendering.lines.append(f"  {body.get('text', '')}")
-        return self._finish(rendering)
+        return self._finish(rendering, ask=ask)
 
     def press(self, number: int, ask: Ask | None = None) -> list[str]:
         if not 1 <= number <= len(self.buttons):
@@ -193,7 +193,8 @@ class Sandbox:
                 for index, option in enumerate(options, 1):
                     print(f"    {index}. {option['text']['text']}")
                 picked = ask(f"  {label} (number): ").strip()
-                chosen = options[int(picked) - 1] if picked.isdigit() and options else None
+                number = int(picked) if picked.isdigit() else 0
+                chosen = options[number - 1] if 1 <= number <= len(options) else None
                 state: dict[str, Any] = {"type": "static_select", "selected_option": chosen}
             elif element.get("type") == "datepicker":
                 state = {
@@ -287,5 +288,5 @@ def step(sandbox: Sandbox, line: str, ask: Ask | None) -> list[str]:
     if line == "home":
         return sandbox.home()
     if line.startswith("/"):
-        return sandbox.command(line)
+        return sandbox.command(line, ask)
     return ["  Type /promise <text>, a button number, or help."]
