@@ -19,23 +19,17 @@ import argparse
 import logging
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from promisebot.bootstrap import Runtime, build_runtime
 from promisebot.db import migrate
 from promisebot.db.models import Promise, RatingChange, Review
-from promisebot.db.uow import normalize_url
 from promisebot.domain import Rating, Verdict
 from promisebot.sandbox.driver import SlackDriver
 from promisebot.sandbox.fake_slack import FakeSlack
@@ -47,9 +41,14 @@ from promisebot.slack.listeners.proposal_updates import ProposalMessages
 from promisebot.slack.server import HttpServer, WsgiApp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset import load_rows, promise_rows
+from dataset import (
+    POSTGRES_ADMIN_URL,
+    load_rows,
+    postgres_database,
+    promise_rows,
+    sqlite_database,
+)
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "benchmark-secret"
 REVIEW = "C_REVIEW"
 PROPOSER = "U_PROPOSER"
@@ -320,30 +319,12 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
             runtime.close()
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"promisebot_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield (
-            make_url(normalize_url(admin_url))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--racers", type=int, default=20)
-    parser.add_argument("--postgres", default=POSTGRES, help="admin URL ('' for SQLite)")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL, help="admin URL ('' for SQLite)")
     args = parser.parse_args()
     # The figures, and the app's errors if there are any; nothing else.
     logging.basicConfig(level=logging.CRITICAL, format="%(levelname)s %(name)s: %(message)s")
@@ -356,8 +337,8 @@ def main() -> None:
             if "connect" not in str(error).lower():
                 raise
             print(f"PostgreSQL unreachable ({type(error).__name__}); using SQLite instead.")
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{folder}/approvals.db", "SQLite", args)
+    with sqlite_database("approvals.db") as url:
+        run(url, "SQLite", args)
 
 
 if __name__ == "__main__":

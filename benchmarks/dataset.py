@@ -1,14 +1,16 @@
-"""Shared by the benchmarks: synthetic tracker data in the file format, and a PostgreSQL
-database of their own for a run."""
+"""Shared by the benchmarks: synthetic tracker data in the file format, and a SQLite or
+PostgreSQL database of their own for a run."""
 
 from __future__ import annotations
 
 import json
 import random
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -125,6 +127,13 @@ def postgres_reachable(admin_url: str = POSTGRES_ADMIN_URL) -> bool:
 
 
 @contextmanager
+def sqlite_database(filename: str = "bench.db") -> Iterator[str]:
+    """A SQLite database file in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / filename}"
+
+
+@contextmanager
 def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
     """A database created for this run on the server at `admin_url`, dropped afterwards."""
     admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
@@ -132,12 +141,14 @@ def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield (
-            make_url(normalize_url(admin_url))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
+        try:
+            yield (
+                make_url(normalize_url(admin_url))
+                .set(database=name)
+                .render_as_string(hide_password=False)
+            )
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

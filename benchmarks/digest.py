@@ -12,28 +12,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
+import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 from promisebot.db import migrate
 from promisebot.db.models import Evidence, Promise, Tracker
-from promisebot.db.uow import Database, normalize_url
+from promisebot.db.uow import Database
 from promisebot.domain import Rating
 from promisebot.services.digests import DigestService
 from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import message_size
 from promisebot.slack.blocks.digest import render_digest
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+sys.path.insert(0, str(Path(__file__).parent))
+from dataset import POSTGRES_ADMIN_URL, postgres_database, sqlite_database
+
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 OTHER_RATINGS = [rating for rating in Rating if rating is not Rating.STALLED]
 
@@ -95,30 +93,6 @@ def populate(db: Database, promises: int, stalled: int) -> None:
             connection.commit()
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'digest.db'}"
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"promisebot_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield (
-            make_url(normalize_url(admin_url))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -165,10 +139,10 @@ def main() -> None:
     parser.add_argument("--promises", type=int, default=10_000)
     parser.add_argument("--stalled", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--postgres", default=POSTGRES, help="admin URL ('' to skip)")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL, help="admin URL ('' to skip)")
     args = parser.parse_args()
     print(f"{args.promises} promises, {args.stalled} stalled; target: select+render < 500 ms")
-    with sqlite_database() as url:
+    with sqlite_database("digest.db") as url:
         bench("SQLite", url, args.promises, args.stalled, args.runs)
     if args.postgres:
         try:

@@ -11,11 +11,8 @@ import json
 import platform
 import random
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,18 +20,18 @@ from typing import Any, TypeVar
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from promisebot.db import migrate  # noqa: E402
-from promisebot.db.uow import Database, normalize_url  # noqa: E402
+from promisebot.db.uow import Database  # noqa: E402
 from promisebot.domain import Rating  # noqa: E402
 from promisebot.services.tracker_file import FileFormat, parse, render  # noqa: E402
 from promisebot.services.trackers import TrackerService  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from dataset import POSTGRES_ADMIN_URL, postgres_database, sqlite_database  # noqa: E402
+
 T = TypeVar("T")
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 TRACKERS = 5
 WORDS = [
     "expand", "cut", "end", "create", "fund", "repeal", "build", "protect", "lower", "raise",
@@ -95,32 +92,6 @@ def timed(action: Callable[..., T], *args: Any) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{directory}/bench.db"
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"promisebot_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield (
-                make_url(normalize_url(admin_url))
-                .set(database=name)
-                .render_as_string(hide_password=False)
-            )
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def bench_backend(
     label: str, database: Callable[[], Any], files: dict[FileFormat, str]
 ) -> list[tuple[str, str, float]]:
@@ -164,7 +135,7 @@ def _with_new_ratings(content: str, fmt: FileFormat) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--promises", type=int, default=10_000)
-    parser.add_argument("--postgres", default=POSTGRES, help="admin URL ('' to skip)")
+    parser.add_argument("--postgres", default=POSTGRES_ADMIN_URL, help="admin URL ('' to skip)")
     args = parser.parse_args()
 
     rows = generate(args.promises)
