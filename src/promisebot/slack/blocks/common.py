@@ -148,6 +148,38 @@ def plain_text(text: str, limit: int = MAX_TEXT) -> Block:
     return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
+def text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    *,
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int,
+    placeholder: str = "",
+    hint: str = "",
+) -> Block:
+    """A modal's plain-text input block."""
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+        "max_length": max_length,
+    }
+    if placeholder:
+        element["placeholder"] = plain_text(placeholder, 150)
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain_text(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain_text(hint, 2000)
+    return block
+
+
 def message_size(blocks: list[Block]) -> int:
     """Characters of text in the blocks, the measure behind msg_blocks_too_long."""
     total = 0

@@ -20,6 +20,7 @@ from promisebot.slack.blocks.common import (
     link,
     plain_text,
     section,
+    text_input,
     truncate,
 )
 
@@ -76,21 +77,25 @@ def evidence_modal(card: PromiseCard, modal: ModalContext) -> dict[str, Any]:
             f"`{escape(card.tracker)}/{escape(card.external_id)}` · "
             f"{card.rating.emoji} {card.rating.label}"
         ),
-        _text_input(
+        text_input(
             URL,
+            action_id(URL),
             "Link",
             placeholder="https://…",
             max_length=URL_MAX,
             hint="The article, document or record; http or https.",
         ),
-        _text_input(
+        text_input(
             TITLE,
+            action_id(TITLE),
             "Title",
             optional=True,
             max_length=TITLE_MAX,
             hint="Leave empty to use the page's own title.",
         ),
-        _text_input(PUBLISHER, "Publisher", optional=True, max_length=PUBLISHER_MAX),
+        text_input(
+            PUBLISHER, action_id(PUBLISHER), "Publisher", optional=True, max_length=PUBLISHER_MAX
+        ),
         {
             "type": "input",
             "block_id": PUBLISHED_ON,
@@ -98,7 +103,9 @@ def evidence_modal(card: PromiseCard, modal: ModalContext) -> dict[str, Any]:
             "label": plain_text("Published on"),
             "element": {"type": "datepicker", "action_id": action_id(PUBLISHED_ON)},
         },
-        _text_input(NOTE, "Note", optional=True, multiline=True, max_length=NOTE_MAX),
+        text_input(
+            NOTE, action_id(NOTE), "Note", optional=True, multiline=True, max_length=NOTE_MAX
+        ),
     ]
     return {
         "type": "modal",
@@ -109,36 +116,6 @@ def evidence_modal(card: PromiseCard, modal: ModalContext) -> dict[str, Any]:
         "close": plain_text("Cancel", 24),
         "blocks": blocks,
     }
-
-
-def _text_input(
-    field: str,
-    label: str,
-    *,
-    optional: bool = False,
-    multiline: bool = False,
-    max_length: int,
-    placeholder: str = "",
-    hint: str = "",
-) -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": action_id(field),
-        "multiline": multiline,
-        "max_length": max_length,
-    }
-    if placeholder:
-        element["placeholder"] = plain_text(placeholder, 150)
-    block: Block = {
-        "type": "input",
-        "block_id": field,
-        "optional": optional,
-        "label": plain_text(label, 2000),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain_text(hint, 2000)
-    return block
 
 
 def read_evidence_form(values: dict[str, Any]) -> EvidenceForm:

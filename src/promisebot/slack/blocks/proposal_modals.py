@@ -21,6 +21,7 @@ from promisebot.slack.blocks.common import (
     plain_text,
     plural,
     section,
+    text_input,
     truncate,
 )
 from promisebot.slack.blocks.proposals import change_line
@@ -98,15 +99,17 @@ def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> di
                 "options": [_rating_option(rating) for rating in draft.choices],
             },
         },
-        _text_input(
+        text_input(
             RATIONALE,
+            field_action(RATIONALE),
             "Rationale",
             multiline=True,
             max_length=RATIONALE_MAX,
             hint="Why the rating should change; the reviewers and the history will show it.",
         ),
-        _text_input(
+        text_input(
             LINKS,
+            field_action(LINKS),
             "Evidence links",
             optional=True,
             multiline=True,
@@ -144,36 +147,6 @@ def _rating_option(rating: Rating) -> Block:
         "value": rating.value,
         "description": plain_text(rating.definition, 75),
     }
-
-
-def _text_input(
-    field: str,
-    label: str,
-    *,
-    optional: bool = False,
-    multiline: bool = False,
-    max_length: int,
-    placeholder: str = "",
-    hint: str = "",
-) -> Block:
-    element: Block = {
-        "type": "plain_text_input",
-        "action_id": field_action(field),
-        "multiline": multiline,
-        "max_length": max_length,
-    }
-    if placeholder:
-        element["placeholder"] = plain_text(placeholder, 150)
-    block: Block = {
-        "type": "input",
-        "block_id": field,
-        "optional": optional,
-        "label": plain_text(label, 2000),
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain_text(hint, 2000)
-    return block
 
 
 def _state(values: dict[str, Any], field: str) -> dict[str, Any]:
@@ -219,8 +192,9 @@ def reject_modal(proposal: ProposalView, modal: ModalContext) -> dict[str, Any]:
                 f"*{escape(truncate(proposal.promise_title, 200))}*\n"
                 f"{change_line(proposal)} · proposed by <@{escape(proposal.proposed_by)}>"
             ),
-            _text_input(
+            text_input(
                 REASON,
+                field_action(REASON),
                 "Reason",
                 multiline=True,
                 max_length=COMMENT_MAX,
