@@ -53,6 +53,7 @@ from dataset import load_rows, postgres_database, promise_rows
 SECRET = "soak-secret"
 EDITORS = [f"U_ED{n:02d}" for n in range(10)]
 REVIEW_CHANNEL = "C_SOAK_REVIEW"
+REPLICA_APP = "promisebot-soak-replica"
 DIGEST_CHANNELS = ["C_DIGEST_A", "C_DIGEST_B", "C_DIGEST_C"]
 QUERIES = [
     "police liability", "polise liabilty", "tariffs", "birthright", "border wall", "tips",
@@ -92,6 +93,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     transport_errors: int = 0
+    rerouted: int = 0
     approvals_sent: set[tuple[int, str]] = field(default_factory=set)
     duplicates_sent: int = 0
 
@@ -166,15 +168,22 @@ class Load:
         return SlackDriver(replica.events_url, SECRET, self.fake)
 
     def run(self, kind: str, rng: random.Random) -> None:
-        with self.driver() as driver:
-            started = time.perf_counter()
-            try:
-                status = getattr(self, kind)(driver, rng)
-            except httpx.TransportError:
-                with self.tally.lock:
-                    self.tally.transport_errors += 1
-                return
+        started = time.perf_counter()
+        # Like a load balancer, a request a replica refused (it is restarting) goes to the next.
+        for _ in range(len(self.replicas)):
+            with self.driver() as driver:
+                try:
+                    status = getattr(self, kind)(driver, rng)
+                except httpx.ConnectError:
+                    with self.tally.lock:
+                        self.tally.rerouted += 1
+                    continue
+                except httpx.TransportError:
+                    break
             self.tally.record(kind, time.perf_counter() - started, status)
+            return
+        with self.tally.lock:
+            self.tally.transport_errors += 1
 
     def lookup(self, driver: SlackDriver, rng: random.Random) -> int:
         return driver.command(rng.choice(QUERIES), user="U_REPORTER").status_code
@@ -300,11 +309,12 @@ def inject_faults(
         killed = connection.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+                "WHERE datname = current_database() AND application_name = :app"
+            ),
+            {"app": REPLICA_APP},
         ).scalar_one()
         connection.commit()
-    notes.append(f"cut {killed} database connections")
+    notes.append(f"cut the replicas' {killed} database connections")
     return notes
 
 
@@ -417,7 +427,8 @@ def main() -> int:
         when, fire_at = create_schedules(db, url, fire_in=20)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMISEBOT_"))}
         env.update(
-            DATABASE_URL=url,
+            # Named, so the fault run can cut the replicas' connections and only theirs.
+            DATABASE_URL=f"{url}?application_name={REPLICA_APP}",
             SLACK_BOT_TOKEN="xoxb-soak",
             SLACK_SIGNING_SECRET=SECRET,
             PROMISEBOT_SLACK_API_URL=fake.api_url,
@@ -470,7 +481,8 @@ def main() -> int:
     )
     print(
         f"{total} requests in {elapsed:.1f} s = {total / elapsed:.0f} req/s; "
-        f"{tally.duplicates_sent} duplicate deliveries; statuses {dict(tally.statuses)}"
+        f"{tally.duplicates_sent} duplicate deliveries; statuses {dict(tally.statuses)}; "
+        f"{tally.rerouted} refused connections sent to another replica"
     )
     for kind, values in sorted(tally.latencies.items()):
         ordered = sorted(values)
