@@ -56,9 +56,18 @@ def run_http(runtime: Runtime, *, port: int, scheduler: bool = True) -> None:
     server = HttpServer(
         WsgiApp(app, runtime.db.ping), port=port, threads=runtime.settings.http_threads
     )
-    on_stop_signal(server.stop)  # returns once in-flight requests have finished
+    stopped = threading.Event()
+
+    def stop() -> None:
+        server.stop()  # returns once in-flight requests have finished
+        stopped.set()
+
+    on_stop_signal(stop)
     try:
         server.serve()
+        # serve() returns as soon as it stops accepting; requests still being handled may
+        # yet hand work to the listener pool, so drain it only once they are done.
+        stopped.wait(timeout=30)
     finally:
         _drain_listeners(app)
         if jobs is not None:
