@@ -86,16 +86,22 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     router.add("stats", stats_command)
     router.add("scorecard", stats_command)
 
+    def pressed_card(promise_id: int, respond: Respond) -> PromiseCard | None:
+        """The card of the promise a button names; None once the presser is told why not."""
+        try:
+            return services.lookup.card(promise_id)
+        except DomainError as error:
+            respond(replace_original=False, **_payload(render.error_message(str(error))))
+            return None
+
     @app.action(Act.PICK)
     def handle_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         request = ActionRequest.from_body(body)
         if request.int_value is None:
             return
-        try:
-            card = services.lookup.card(request.int_value)
-        except DomainError as error:
-            respond(replace_original=False, **_payload(render.error_message(str(error))))
+        card = pressed_card(request.int_value, respond)
+        if card is None:
             return
         message = render.card_message(
             card, tz, is_editor=services.is_editor(request.user_id), permalinks=permalinks(card)
@@ -108,10 +114,8 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         request = ActionRequest.from_body(body)
         if request.int_value is None or not request.channel_id:
             return
-        try:
-            card = services.lookup.card(request.int_value)
-        except DomainError as error:
-            respond(replace_original=False, **_payload(render.error_message(str(error))))
+        card = pressed_card(request.int_value, respond)
+        if card is None:
             return
         message = render.card_message(
             card, tz, shared_by=request.user_id, permalinks=permalinks(card)
