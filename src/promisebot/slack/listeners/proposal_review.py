@@ -74,6 +74,12 @@ def register(app: App, services: Services, updates: ProposalMessages) -> None:
     def tell(request: ActionRequest, text: str) -> None:
         updates.tell(request.channel_id, request.user_id, error_message(text))
 
+    def refuse(request: ActionRequest, proposal_id: int, error: DomainError) -> None:
+        """Tell the presser why not; a proposal found closed also gets its root updated."""
+        tell(request, str(error))
+        if isinstance(error, ProposalClosed):
+            updates.heal(proposal_id)
+
     @app.action(Act.APPROVE)
     def handle_approve(ack: Ack, body: dict[str, Any]) -> None:
         ack()
@@ -84,12 +90,8 @@ def register(app: App, services: Services, updates: ProposalMessages) -> None:
             result = proposals.review(
                 proposal_id=request.int_value, reviewer=request.user_id, verdict=Verdict.APPROVE
             )
-        except ProposalClosed as error:
-            tell(request, str(error))
-            updates.heal(request.int_value)
-            return
         except DomainError as error:
-            tell(request, str(error))
+            refuse(request, request.int_value, error)
             return
         if result.outcome is Outcome.UNCHANGED:
             # A double click or a second press: counted once, said once.
@@ -153,12 +155,8 @@ def register(app: App, services: Services, updates: ProposalMessages) -> None:
             return
         try:
             proposal = proposals.withdraw(proposal_id=request.int_value, user=request.user_id)
-        except ProposalClosed as error:
-            tell(request, str(error))
-            updates.heal(request.int_value)
-            return
         except DomainError as error:
-            tell(request, str(error))
+            refuse(request, request.int_value, error)
             return
         updates.after_withdraw(proposal)
 
