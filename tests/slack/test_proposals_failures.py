@@ -12,7 +12,7 @@ import pytest
 from promisebot.domain import ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks.common import Act
 from tests.slack.conftest import Bot
-from tests.slack.test_proposals import (
+from tests.slack.proposal_helpers import (
     ANNOUNCE,
     DESK,
     ED1,
@@ -22,6 +22,7 @@ from tests.slack.test_proposals import (
     Desk,
     action_ids,
     all_text,
+    start_desk,
 )
 
 OPEN_BUTTONS = {Act.APPROVE, Act.REJECT, Act.WITHDRAW}
@@ -29,13 +30,8 @@ UPDATES_LOG = "promisebot.slack.listeners.proposal_updates"
 
 
 @pytest.fixture
-def bot(make_bot: Callable[..., Bot]) -> Bot:
-    return make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False)
-
-
-@pytest.fixture
-def desk(bot: Bot) -> Desk:
-    return Desk(bot)
+def desk(make_bot: Callable[..., Bot]) -> Desk:
+    return start_desk(make_bot)
 
 
 def test_rate_limits_during_the_applying_review_post_each_message_once(desk: Desk) -> None:

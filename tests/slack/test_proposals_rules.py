@@ -15,8 +15,7 @@ from promisebot.domain import NotAnEditor, ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
 from tests.slack.conftest import REPORTER, Bot, assert_valid_blocks
-from tests.slack.test_proposals import (
-    ANNOUNCE,
+from tests.slack.proposal_helpers import (
     DESK,
     ED1,
     ED2,
@@ -25,6 +24,7 @@ from tests.slack.test_proposals import (
     Desk,
     action_ids,
     all_text,
+    start_desk,
 )
 
 SELF_REVIEW = "You proposed this change, so another editor has to review it."
@@ -33,13 +33,8 @@ NOT_EDITOR_PROPOSE = str(NotAnEditor("propose rating changes"))
 
 
 @pytest.fixture
-def bot(make_bot: Callable[..., Bot]) -> Bot:
-    return make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False)
-
-
-@pytest.fixture
-def desk(bot: Bot) -> Desk:
-    return Desk(bot)
+def desk(make_bot: Callable[..., Bot]) -> Desk:
+    return start_desk(make_bot)
 
 
 def proposal_count(desk: Desk) -> int:
