@@ -94,6 +94,7 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     transport_errors: int = 0
     rerouted: int = 0
+    transport_kinds: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     unexpected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     approvals_sent: set[tuple[int, str]] = field(default_factory=set)
     duplicates_sent: int = 0
@@ -181,7 +182,9 @@ class Load:
                     with self.tally.lock:
                         self.tally.rerouted += 1
                     continue
-                except httpx.TransportError:
+                except httpx.TransportError as error:
+                    with self.tally.lock:
+                        self.tally.transport_kinds[type(error).__name__] += 1
                     break
             self.tally.record(kind, time.perf_counter() - started, status)
             return
@@ -396,7 +399,8 @@ def verify(
         (
             "zero 5xx",
             server_errors == 0,
-            f"{server_errors} 5xx, {tally.transport_errors} transport errors; "
+            f"{server_errors} 5xx, {tally.transport_errors} transport errors "
+            f"{dict(tally.transport_kinds)}; "
             f"non-200 by kind {dict(tally.unexpected)}",
         )
     )
