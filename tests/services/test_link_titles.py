@@ -3,15 +3,15 @@ peer only has to exist on paper (public addresses that must never be contacted).
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
 
 from promisebot.services.link_titles import LinkTitleFetcher, is_public_address, title_from_html
+from tests.http_server import Site, serve_site
 
 PAGE = b"<html><head><title>Budget &amp; Bills  \n passed</title></head><body>x</body></html>"
 OG_PAGE = (
@@ -21,68 +21,10 @@ OG_PAGE = (
 PUBLIC_IP = "93.184.215.14"
 
 
-class Site:
-    """Routes of the local test server, and the Host headers it was asked for."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
-        self.hosts: list[str] = []
-        self.release = threading.Event()  # lets slow handlers finish at teardown
-        self.port = 0
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def page(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            handler.send_response(200)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-
-        self.routes[path] = respond
-
-    def redirect(self, path: str, location: str, status: int = 302) -> None:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            handler.send_response(status)
-            handler.send_header("Location", location)
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-
-        self.routes[path] = respond
-
-
 @pytest.fixture
 def site() -> Iterator[Site]:
-    site = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            site.hosts.append(self.headers.get("Host", ""))
-            route = site.routes.get(self.path)
-            try:
-                if route is None:
-                    self.send_error(404)
-                else:
-                    route(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the fetcher gave up first, as it should
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve_site() as site:
         yield site
-    finally:
-        site.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def loopback(host: str, port: int) -> list[str]:

@@ -6,11 +6,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -23,6 +21,7 @@ from promisebot.sandbox import state_values
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.listeners.evidence import parse_evidence_args
+from tests.http_server import Site, serve_site
 from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
 from tests.slack.test_home import assert_valid_view
 
@@ -389,77 +388,10 @@ def test_modal_with_unreadable_metadata_changes_nothing(bot: Bot) -> None:
 # -- page titles, fetched after the ack ----------------------------------------------------
 
 
-class Site:
-    """A local web server: routes by path, and the paths it was asked for."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
-        self.paths: list[str] = []
-        self.release = threading.Event()  # lets a slow handler finish at teardown
-        self.port = 0
-
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
-
-    def page(self, path: str, body: bytes) -> None:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            handler.send_response(200)
-            handler.send_header("Content-Type", "text/html; charset=utf-8")
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-
-        self.routes[path] = respond
-
-    def redirect(self, path: str, location: str) -> None:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            handler.send_response(302)
-            handler.send_header("Location", location)
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-
-        self.routes[path] = respond
-
-    def slow(self, path: str) -> None:
-        def respond(handler: BaseHTTPRequestHandler) -> None:
-            self.release.wait(5)
-            handler.send_response(204)
-            handler.end_headers()
-
-        self.routes[path] = respond
-
-
 @pytest.fixture
 def site() -> Iterator[Site]:
-    site = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            site.paths.append(self.path)
-            route = site.routes.get(self.path)
-            try:
-                if route is None:
-                    self.send_error(404)
-                else:
-                    route(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the fetcher stopped reading, as it should
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    site.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve_site() as site:
         yield site
-    finally:
-        site.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture
