@@ -149,11 +149,15 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     runtime = _runtime()
     try:
-        serve.run_scheduler(runtime)
+        serve.run_scheduler(
+            runtime,
+            on_ready=lambda: print("Scheduler running; stop with Ctrl-C or SIGTERM.", flush=True),
+        )
     except serve.StartupError as error:
         raise CommandError(str(error)) from None
     finally:
         runtime.close()
+    print("Scheduler stopped.")
     return 0
 
 

@@ -97,13 +97,13 @@ def run_socket_mode(runtime: Runtime, *, scheduler: bool = True) -> None:
             jobs.shutdown(wait=True)
 
 
-def run_scheduler(runtime: Runtime) -> None:
+def run_scheduler(runtime: Runtime, *, on_ready: Callable[[], None] = lambda: None) -> None:
     """Only the scheduled jobs (digests, proposal expiry) until SIGTERM/SIGINT."""
     check_slack_settings(runtime, http=False)
     runtime, jobs = _start_scheduler(runtime)
     stopped = threading.Event()
     on_stop_signal(stopped.set)
-    log.info("scheduler running; stop with SIGTERM or Ctrl-C")
+    on_ready()
     try:
         stopped.wait()
     finally:

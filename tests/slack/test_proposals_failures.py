@@ -67,8 +67,8 @@ def test_a_failed_root_update_loses_nothing_and_the_next_event_re_renders(
 ) -> None:
     root = desk.propose()
     desk.approve(root, ED2)
-    # 502 is not among the statuses the client retries: the update fails for good.
-    desk.fake.fail_next("chat.update", status=502)
+    # More 502s than the client retries: the update fails for good.
+    desk.fake.fail_next("chat.update", status=502, times=3)
     with caplog.at_level(logging.ERROR, logger=UPDATES_LOG):
         desk.approve(root, ED3, {"chat.postMessage": 2})
         desk.quiet()
@@ -93,7 +93,7 @@ def test_a_failed_root_update_loses_nothing_and_the_next_event_re_renders(
 
 def test_a_failed_thread_acknowledgement_keeps_the_review(desk: Desk) -> None:
     root = desk.propose()
-    desk.fake.fail_next("chat.postMessage", status=502)
+    desk.fake.fail_next("chat.postMessage", status=502, times=3)
     desk.approve(root, ED2, {"chat.update": 1})
     desk.quiet()
     assert desk.reviews(root) == [(ED2, Verdict.APPROVE, "")]
@@ -103,7 +103,7 @@ def test_a_failed_thread_acknowledgement_keeps_the_review(desk: Desk) -> None:
 
 def test_a_failed_root_post_keeps_the_proposal_and_tells_the_proposer(desk: Desk) -> None:
     modal = desk.open_modal_by_command("police-liability")
-    desk.fake.fail_next("chat.postMessage", status=502)
+    desk.fake.fail_next("chat.postMessage", status=502, times=3)
     desk.run(lambda: desk.submit_proposal(modal), {"chat.postEphemeral": 1})
     desk.quiet()
 
