@@ -146,6 +146,11 @@ class Verdict(StrEnum):
     REJECT = "reject"
 
 
+class PromiseNotFound(DomainError):
+    def __init__(self) -> None:
+        super().__init__("That promise could not be found; it may have been removed.")
+
+
 class NotAnEditor(DomainError):
     def __init__(self, action: str) -> None:
         super().__init__(f"Only editors can {action}. Ask an editor if you think this is wrong.")

@@ -10,13 +10,12 @@ from sqlalchemy import func, select
 
 from promisebot.db.models import AuditEvent, Evidence, Promise, Tracker
 from promisebot.db.uow import Database
-from promisebot.domain import NOTE_MAX, NotAnEditor, Rating
+from promisebot.domain import NOTE_MAX, NotAnEditor, PromiseNotFound, Rating
 from promisebot.services.evidence import (
     EvidenceAdded,
     EvidenceAlreadyListed,
     EvidenceService,
     InvalidEvidence,
-    PromiseNotFound,
 )
 
 START = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)

@@ -23,6 +23,7 @@ from promisebot.domain import (
     NotAnEditor,
     OnlyProposerMayWithdraw,
     Outcome,
+    PromiseNotFound,
     ProposalClosed,
     ProposalStatus,
     Rating,
@@ -33,7 +34,6 @@ from promisebot.domain import (
 from promisebot.services.editors import EditorDirectory
 from promisebot.services.proposal_views import (
     InvalidProposal,
-    PromiseNotFound,
     ProposalNotFound,
     ProposalView,
 )

@@ -18,6 +18,7 @@ from promisebot.domain import (
     Clock,
     DomainError,
     NotAnEditor,
+    PromiseNotFound,
     url_problem,
 )
 
@@ -34,11 +35,6 @@ class InvalidEvidence(DomainError):
 class EvidenceAlreadyListed(InvalidEvidence):
     def __init__(self, external_id: str) -> None:
         super().__init__({"url": f"That link is already listed as evidence for `{external_id}`."})
-
-
-class PromiseNotFound(DomainError):
-    def __init__(self) -> None:
-        super().__init__("That promise could not be found; it may have been removed.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from promisebot.db.models import Proposal, RatingChange, Review
-from promisebot.domain import COMMENT_MAX, DomainError, Outcome, ProposalStatus, Rating, Verdict
+from promisebot.domain import (
+    COMMENT_MAX,
+    DomainError,
+    Outcome,
+    ProposalStatus,
+    Rating,
+    Verdict,
+)
 
 
 class InvalidProposal(DomainError):
@@ -29,11 +36,6 @@ class InvalidProposal(DomainError):
 class ProposalNotFound(DomainError):
     def __init__(self) -> None:
         super().__init__("That proposal could not be found; it may have been removed.")
-
-
-class PromiseNotFound(DomainError):
-    def __init__(self) -> None:
-        super().__init__("That promise could not be found; it may have been removed.")
 
 
 def effective_date_problems(

@@ -21,6 +21,7 @@ from promisebot.domain import (
     Clock,
     NotAnEditor,
     Outcome,
+    PromiseNotFound,
     ProposalStatus,
     Rating,
     Verdict,
@@ -40,7 +41,6 @@ from promisebot.services.proposal_decisions import (
 from promisebot.services.proposal_views import (
     AddedEvidence,
     InvalidProposal,
-    PromiseNotFound,
     ProposalDraft,
     ProposalNotFound,
     ProposalView,
