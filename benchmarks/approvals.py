@@ -102,8 +102,8 @@ class Bench:
         return posted
 
     def current_rating(self, promise_id: int) -> Rating:
-        with self.runtime.db.reading() as session:
-            promise = session.get(Promise, promise_id)
+        with self.runtime.db.reading() as uow:
+            promise = uow.session.get(Promise, promise_id)
             assert promise is not None
             return promise.current_rating
 
@@ -212,13 +212,13 @@ def race_round(bench: Bench, promise_id: int, racers: list[str], required: int) 
     seconds = time.perf_counter() - started
     bench.quiet()
     refused, sorry = bench.answers_to(set(racers))
-    with bench.runtime.db.reading() as session:
-        counted = session.scalar(
+    with bench.runtime.db.reading() as uow:
+        counted = uow.session.scalar(
             select(func.count())
             .select_from(Review)
             .where(Review.proposal_id == proposal.id, Review.verdict == Verdict.APPROVE)
         )
-        applies = session.scalar(
+        applies = uow.session.scalar(
             select(func.count())
             .select_from(RatingChange)
             .where(RatingChange.proposal_id == proposal.id)
@@ -261,8 +261,8 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
         # One promise per latency proposal and per race round, and one to warm up with.
         count = (args.clicks + 1) // 2 + rounds_needed + 1
         load_rows(runtime.db, promise_rows(count, evidence_every=0))
-        with runtime.db.reading() as session:
-            promise_ids = list(session.scalars(select(Promise.id).order_by(Promise.id)))
+        with runtime.db.reading() as uow:
+            promise_ids = list(uow.session.scalars(select(Promise.id).order_by(Promise.id)))
         server = HttpServer(
             WsgiApp(runtime.slack_app(), runtime.db.ping),
             host="127.0.0.1",

@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from promisebot.db.uow import Database, normalize_url
+from promisebot.db.uow import Database
+from promisebot.db.urls import normalize_url
 from promisebot.domain import Rating
 from promisebot.services.trackers import TrackerService
 

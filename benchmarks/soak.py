@@ -156,8 +156,8 @@ class Load:
         self.tally = Tally()
         self._next = 0
         self._lock = threading.Lock()
-        with db.reading() as session:
-            rows = session.execute(
+        with db.reading() as uow:
+            rows = uow.session.execute(
                 text(
                     "SELECT p.id, t.slug, p.external_id "
                     "FROM promises p JOIN trackers t ON t.id = p.tracker_id"
@@ -207,8 +207,8 @@ class Load:
 
     def propose(self, driver: SlackDriver, rng: random.Random) -> int:
         promise_id, _ = rng.choice(self.promises[:200])
-        with self.db.reading() as session:
-            current = session.execute(
+        with self.db.reading() as uow:
+            current = uow.session.execute(
                 text("SELECT current_rating FROM promises WHERE id = :id"), {"id": promise_id}
             ).scalar_one()
         target = rng.choice([rating for rating in Rating if rating.value != current])
@@ -226,8 +226,8 @@ class Load:
         ).status_code
 
     def _open_proposal(self, rng: random.Random) -> tuple[int, str, str, str] | None:
-        with self.db.reading() as session:
-            rows = session.execute(
+        with self.db.reading() as uow:
+            rows = uow.session.execute(
                 text(
                     "SELECT id, channel_id, message_ts, proposed_by FROM proposals "
                     "WHERE status = 'open' AND message_ts IS NOT NULL"
@@ -328,8 +328,8 @@ def verify(
     db: Database, fake: FakeSlack, tally: Tally, fire_at: float, *, faults: bool
 ) -> list[tuple[str, bool, str]]:
     checks: list[tuple[str, bool, str]] = []
-    with db.reading() as session:
-        q = lambda sql: session.execute(text(sql)).all()  # noqa: E731
+    with db.reading() as uow:
+        q = lambda sql: uow.session.execute(text(sql)).all()  # noqa: E731
         duplicates = q(
             "SELECT proposal_id, reviewer FROM reviews GROUP BY 1, 2 HAVING count(*) > 1"
         )

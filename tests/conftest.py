@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 
 from promisebot.db import migrate
 from promisebot.db.models import Base
-from promisebot.db.uow import Database, normalize_url
+from promisebot.db.uow import Database
+from promisebot.db.urls import normalize_url
 
 POSTGRES_URL = os.environ.get("PROMISEBOT_TEST_DATABASE_URL", "")
 

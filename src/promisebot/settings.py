@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from promisebot.db.urls import normalize_url
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -138,10 +140,7 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         """The URL with the psycopg 3 driver made explicit for plain postgresql:// URLs."""
-        url = make_url(self.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+psycopg")
-        return url.render_as_string(hide_password=False)
+        return normalize_url(self.database_url)
 
 
 _FIELD_TO_ENV = {

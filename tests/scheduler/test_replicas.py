@@ -45,8 +45,8 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, list[str]]:
 
 
 def runs(db: Database) -> list[tuple[str, str, bool, str | None]]:
-    with db.reading() as session:
-        rows = session.scalars(select(DigestRun).order_by(DigestRun.period_key)).all()
+    with db.reading() as uow:
+        rows = uow.session.scalars(select(DigestRun).order_by(DigestRun.period_key)).all()
         return [(r.period_key, r.claimed_by, r.posted_at is not None, r.message_ts) for r in rows]
 
 

@@ -50,8 +50,8 @@ def due_ids(service: DigestService, threshold: int | None = None, **kwargs: int)
 
 
 def audit_actions(db: Database) -> list[str]:
-    with db.reading() as session:
-        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    with db.reading() as uow:
+        return list(uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def test_exactly_the_due_promises_longest_stalled_first(
@@ -178,8 +178,8 @@ def test_bad_snoozes_change_nothing(service: DigestService, db: Database) -> Non
     with pytest.raises(InvalidSnooze):
         service.snooze(promise_id, EDITOR, -1)
 
-    with db.reading() as session:
-        promise = session.get(Promise, promise_id)
+    with db.reading() as uow:
+        promise = uow.session.get(Promise, promise_id)
         assert promise is not None and promise.snoozed_until is None
     assert audit_actions(db) == []
 

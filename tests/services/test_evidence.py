@@ -49,10 +49,10 @@ def make_promise(db: Database, external_id: str = "police-liability") -> int:
 
 def snapshot(db: Database) -> tuple[int, int, datetime]:
     """Evidence rows, audit events, and the (only) promise's last review."""
-    with db.reading() as session:
-        evidence = session.scalar(select(func.count()).select_from(Evidence)) or 0
-        events = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-        reviewed = session.scalars(select(Promise.last_reviewed_at)).one()
+    with db.reading() as uow:
+        evidence = uow.session.scalar(select(func.count()).select_from(Evidence)) or 0
+        events = uow.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        reviewed = uow.session.scalars(select(Promise.last_reviewed_at)).one()
         return evidence, events, reviewed
 
 
@@ -90,8 +90,8 @@ def test_add_records_evidence_bumps_review_and_audits(
         title="",
         needs_title=True,
     )
-    with db.reading() as session:
-        row = session.get_one(Evidence, added.evidence_id)
+    with db.reading() as uow:
+        row = uow.session.get_one(Evidence, added.evidence_id)
         assert (row.url, row.publisher, row.published_on) == (
             URL,
             "The Capital Times",
@@ -99,8 +99,8 @@ def test_add_records_evidence_bumps_review_and_audits(
         )
         assert row.note == "Committee chair says the bill is dead for this session."
         assert (row.added_by, row.added_at) == ("U_EDITOR", NOW)
-        assert session.get_one(Promise, promise_id).last_reviewed_at == NOW
-        event = session.scalars(select(AuditEvent)).one()
+        assert uow.session.get_one(Promise, promise_id).last_reviewed_at == NOW
+        event = uow.session.scalars(select(AuditEvent)).one()
         assert (event.actor, event.action, event.subject_type, event.subject_id, event.at) == (
             "U_EDITOR",
             "evidence.add",
@@ -180,8 +180,8 @@ def test_same_link_on_another_promise_is_fine(db: Database, service: EvidenceSer
 def test_unknown_promise(db: Database, service: EvidenceService) -> None:
     with pytest.raises(PromiseNotFound, match="could not be found"):
         service.add(promise_id=9999, url=URL, actor="U1", is_editor=True)
-    with db.reading() as session:
-        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    with db.reading() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
 @pytest.mark.parametrize(
@@ -290,8 +290,8 @@ def test_set_title_fills_only_empty_titles(db: Database, service: EvidenceServic
 
     titles = {item.url: item.title for item in service.list_for_promise(promise_id)}
     assert titles == {URL: "Bill stalls in committee", URL + "-2": "Editor's title"}
-    with db.reading() as session:  # an enrichment, not an editor's action: no audit event
-        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 2
+    with db.reading() as uow:  # an enrichment, not an editor's action: no audit event
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == 2
 
 
 def test_set_title_ignores_blank_and_caps_long_titles(

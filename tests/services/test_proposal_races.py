@@ -112,9 +112,11 @@ def propose(service: ProposalService, promise_id: int, to: Rating) -> int:
 
 def counts(db: Database, promise_id: int) -> tuple[int, int]:
     """(rating changes, reviews) recorded for a promise."""
-    with db.reading() as session:
-        changes = session.scalar(select(func.count()).where(RatingChange.promise_id == promise_id))
-        reviews = session.scalar(
+    with db.reading() as uow:
+        changes = uow.session.scalar(
+            select(func.count()).where(RatingChange.promise_id == promise_id)
+        )
+        reviews = uow.session.scalar(
             select(func.count())
             .select_from(Review)
             .join(Proposal)
@@ -192,9 +194,9 @@ def test_two_proposals_reaching_their_last_approval_together(
         winner = outcomes.results[0].proposal.id
         loser = broken if winner == kept else kept
         assert [view.id for view in outcomes.results[0].staled] == [loser]
-        with db.reading() as session:
-            statuses = {p.id: p.status for p in session.scalars(select(Proposal))}
-            promise = session.get(Promise, promise_id)
+        with db.reading() as uow:
+            statuses = {p.id: p.status for p in uow.session.scalars(select(Proposal))}
+            promise = uow.session.get(Promise, promise_id)
             assert promise is not None
             assert promise.current_rating is outcomes.results[0].proposal.to_rating
         assert (statuses[winner], statuses[loser]) == (

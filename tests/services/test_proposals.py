@@ -70,13 +70,13 @@ def make_promise(
 
 
 def count(db: Database, model: type[Any]) -> int:
-    with db.reading() as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0
+    with db.reading() as uow:
+        return uow.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def actions(db: Database) -> list[str]:
-    with db.reading() as session:
-        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    with db.reading() as uow:
+        return list(uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
 def everything(db: Database) -> tuple[int, ...]:
@@ -188,20 +188,20 @@ def test_full_flow_applies_the_change(db: Database, service: ProposalService) ->
     assert change.approved_by == (ALICE, BOB)
     assert [added.url for added in second.added_evidence] == [NEW_URL]
     assert second.staled == ()
-    with db.reading() as session:
-        promise = session.get(Promise, promise_id)
+    with db.reading() as uow:
+        promise = uow.session.get(Promise, promise_id)
         assert promise is not None
         assert promise.current_rating is Rating.PROMISE_BROKEN
         assert promise.rated_at == noon_new_york
         assert promise.last_reviewed_at == NOW
-        row = session.scalars(select(RatingChange)).one()
+        row = uow.session.scalars(select(RatingChange)).one()
         assert (row.proposal_id, row.proposed_by, row.approved_by) == (
             proposal.id,
             PROPOSER,
             [ALICE, BOB],
         )
         assert row.rationale == "The bill died in committee."
-        urls = session.scalars(select(Evidence.url).order_by(Evidence.id)).all()
+        urls = uow.session.scalars(select(Evidence.url).order_by(Evidence.id)).all()
         assert urls == [OLD_URL, NEW_URL]
     assert actions(db) == [
         "proposal.propose",

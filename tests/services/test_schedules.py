@@ -100,10 +100,10 @@ def test_create_stores_the_schedule_with_defaults_and_audits(
     # Next: Thursday 26 Nov 2026 09:00 EST, in the schedule's zone.
     assert info.next_run is not None
     assert info.next_run.isoformat() == "2026-11-26T09:00:00-05:00"
-    with db.reading() as session:
-        row = session.get(ReminderSchedule, info.id)
+    with db.reading() as uow:
+        row = uow.session.get(ReminderSchedule, info.id)
         assert row is not None and row.days_of_week == "mon,thu" and row.enabled
-        event = session.scalars(select(AuditEvent)).one()
+        event = uow.session.scalars(select(AuditEvent)).one()
         assert (event.action, event.actor) == ("schedule.created", EDITOR)
         assert event.subject_id == str(info.id) and event.details["days"] == "mon,thu"
 
@@ -136,9 +136,9 @@ def test_bad_creates_change_nothing(
     with pytest.raises(error):
         call(service)  # type: ignore[operator]
 
-    with db.reading() as session:
-        assert session.scalars(select(ReminderSchedule)).all() == []
-        assert session.scalars(select(AuditEvent)).all() == []
+    with db.reading() as uow:
+        assert uow.session.scalars(select(ReminderSchedule)).all() == []
+        assert uow.session.scalars(select(AuditEvent)).all() == []
 
 
 def test_duplicates_and_too_many_are_refused(service: ScheduleService) -> None:
@@ -182,8 +182,8 @@ def test_disable_is_editor_only_idempotent_and_audited(
     again = service.disable(info.id, EDITOR)
 
     assert not off.enabled and off.next_run is None and not again.enabled
-    with db.reading() as session:
-        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    with db.reading() as uow:
+        actions = uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["schedule.created", "schedule.disabled"]
 
 

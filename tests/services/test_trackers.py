@@ -48,15 +48,15 @@ def dump_tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _count(db: Database, model: type[Base]) -> int:
-    with db.reading() as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0
+    with db.reading() as uow:
+        return uow.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _load(db: Database, statement: Select[T]) -> list[T]:
     """Rows detached from their session, so they can be read after it closes."""
-    with db.reading() as session:
-        rows = list(session.scalars(statement))
-        session.expunge_all()
+    with db.reading() as uow:
+        rows = list(uow.session.scalars(statement))
+        uow.session.expunge_all()
     return rows
 
 

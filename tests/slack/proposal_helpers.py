@@ -171,8 +171,8 @@ class Desk:
         [post] = calls["chat.postMessage"]
         assert_valid_blocks(post.args["blocks"])
         channel_id, ts = str(post.response["channel"]), str(post.response["ts"])
-        with self.bot.db.reading() as session:
-            proposal_id = session.scalars(
+        with self.bot.db.reading() as uow:
+            proposal_id = uow.session.scalars(
                 select(Proposal.id).where(Proposal.message_ts == ts)
             ).one()
         return Root(proposal_id, channel_id, ts)
@@ -232,8 +232,8 @@ class Desk:
         ]
 
     def proposal(self, root: Root) -> ProposalRow:
-        with self.bot.db.reading() as session:
-            row = session.get(Proposal, root.proposal_id)
+        with self.bot.db.reading() as uow:
+            row = uow.session.get(Proposal, root.proposal_id)
             assert row is not None
             return ProposalRow(
                 row.status,
@@ -247,18 +247,18 @@ class Desk:
             )
 
     def reviews(self, root: Root) -> list[tuple[str, Verdict, str]]:
-        with self.bot.db.reading() as session:
+        with self.bot.db.reading() as uow:
             statement = (
                 select(Review.reviewer, Review.verdict, Review.comment)
                 .where(Review.proposal_id == root.proposal_id)
                 .order_by(Review.id)
             )
-            return [(r, v, c) for r, v, c in session.execute(statement)]
+            return [(r, v, c) for r, v, c in uow.session.execute(statement)]
 
     def changes(self, external_id: str) -> list[tuple[Rating, Rating, str, list[str], int | None]]:
         """Rating changes that came from proposals: (from, to, proposer, approvers, proposal)."""
         promise_id = self.bot.promise_id(external_id)
-        with self.bot.db.reading() as session:
+        with self.bot.db.reading() as uow:
             statement = (
                 select(RatingChange)
                 .where(RatingChange.promise_id == promise_id, RatingChange.proposal_id.is_not(None))
@@ -266,20 +266,20 @@ class Desk:
             )
             return [
                 (c.from_rating, c.to_rating, c.proposed_by, list(c.approved_by), c.proposal_id)
-                for c in session.scalars(statement)
+                for c in uow.session.scalars(statement)
             ]
 
     def rating(self, external_id: str) -> Rating:
-        with self.bot.db.reading() as session:
-            promise = session.get(Promise, self.bot.promise_id(external_id))
+        with self.bot.db.reading() as uow:
+            promise = uow.session.get(Promise, self.bot.promise_id(external_id))
             assert promise is not None
             return promise.current_rating
 
     def evidence_urls(self, external_id: str) -> set[str]:
         promise_id = self.bot.promise_id(external_id)
-        with self.bot.db.reading() as session:
+        with self.bot.db.reading() as uow:
             return set(
-                session.scalars(select(Evidence.url).where(Evidence.promise_id == promise_id))
+                uow.session.scalars(select(Evidence.url).where(Evidence.promise_id == promise_id))
             )
 
 

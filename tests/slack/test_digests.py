@@ -42,8 +42,8 @@ def add_schedule(bot: Bot, channel: str = DIGEST_CHANNEL) -> int:
     """A daily reminder set up the way an editor does it."""
     reply = bot.driver.command("remind here daily 09:00 30", user=EDITOR, channel=channel)
     assert reply.json()["text"].startswith("Reminder set")
-    with bot.db.reading() as session:
-        schedule_id = session.scalar(
+    with bot.db.reading() as uow:
+        schedule_id = uow.session.scalar(
             select(ReminderSchedule.id).where(ReminderSchedule.channel_id == channel)
         )
     assert schedule_id is not None
@@ -51,8 +51,8 @@ def add_schedule(bot: Bot, channel: str = DIGEST_CHANNEL) -> int:
 
 
 def only_schedule_id(bot: Bot) -> int:
-    with bot.db.reading() as session:
-        [schedule_id] = session.scalars(select(ReminderSchedule.id)).all()
+    with bot.db.reading() as uow:
+        [schedule_id] = uow.session.scalars(select(ReminderSchedule.id)).all()
     return schedule_id
 
 
@@ -111,15 +111,15 @@ def due_ids(bot: Bot) -> set[int]:
 
 def promise_row(bot: Bot, promise_id: int) -> Row[Any]:
     table = Promise.__table__
-    with bot.db.reading() as session:
-        return session.execute(select(table).where(table.c.id == promise_id)).one()
+    with bot.db.reading() as uow:
+        return uow.session.execute(select(table).where(table.c.id == promise_id)).one()
 
 
 def audit(bot: Bot, action: str) -> list[Row[Any]]:
     table = AuditEvent.__table__
-    with bot.db.reading() as session:
+    with bot.db.reading() as uow:
         statement = select(table).where(table.c.action == action).order_by(table.c.id)
-        return list(session.execute(statement).all())
+        return list(uow.session.execute(statement).all())
 
 
 def press_reviewed(bot: Bot, promise_id: int, **options: Any) -> None:

@@ -42,17 +42,19 @@ def bot(make_bot: Callable[..., Bot]) -> Bot:
 def evidence_rows(bot: Bot, promise_id: int) -> list[Row[Any]]:
     """Plain rows (no ORM objects, which expire when the read ends), oldest first."""
     table = Evidence.__table__
-    with bot.db.reading() as session:
+    with bot.db.reading() as uow:
         statement = select(table).where(table.c.promise_id == promise_id).order_by(table.c.id)
-        return list(session.execute(statement).all())
+        return list(uow.session.execute(statement).all())
 
 
 def snapshot(bot: Bot, promise_id: int) -> tuple[int, int, datetime]:
     """(evidence rows, audit events, last_reviewed_at) of one promise, to prove nothing moved."""
-    with bot.db.reading() as session:
-        evidence = session.scalar(select(func.count()).select_from(Evidence)) or 0
-        audits = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-        reviewed = session.scalar(select(Promise.last_reviewed_at).where(Promise.id == promise_id))
+    with bot.db.reading() as uow:
+        evidence = uow.session.scalar(select(func.count()).select_from(Evidence)) or 0
+        audits = uow.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        reviewed = uow.session.scalar(
+            select(Promise.last_reviewed_at).where(Promise.id == promise_id)
+        )
         assert reviewed is not None
         return evidence, audits, reviewed
 
@@ -136,8 +138,8 @@ def test_editor_adds_evidence_by_command(bot: Bot) -> None:
     assert added.added_by == EDITOR and added.title == ""
     _, _, reviewed = snapshot(bot, promise_id)
     assert reviewed == NOW
-    with bot.db.reading() as session:
-        actor, subject = session.execute(
+    with bot.db.reading() as uow:
+        actor, subject = uow.session.execute(
             select(AuditEvent.actor, AuditEvent.subject_id).where(
                 AuditEvent.action == "evidence.add"
             )
@@ -408,8 +410,8 @@ def add_by_command(bot: Bot, url: str) -> Row[Any]:
 
 
 def title_of(bot: Bot, evidence_id: int) -> str:
-    with bot.db.reading() as session:
-        return str(session.scalar(select(Evidence.title).where(Evidence.id == evidence_id)))
+    with bot.db.reading() as uow:
+        return str(uow.session.scalar(select(Evidence.title).where(Evidence.id == evidence_id)))
 
 
 def test_title_is_fetched_after_the_ack(
@@ -641,8 +643,8 @@ def test_reviewed_and_snooze_on_the_card_reach_the_digest_handlers(bot: Bot) -> 
     press_on_card(bot, controls[Act.SNOOZE], thirty, "static_select")
     bot.fake.wait_for("response_url", count=2)
 
-    with bot.db.reading() as session:
-        reviewed_at, snoozed_until = session.execute(
+    with bot.db.reading() as uow:
+        reviewed_at, snoozed_until = uow.session.execute(
             select(Promise.last_reviewed_at, Promise.snoozed_until).where(Promise.id == promise_id)
         ).one()
     later = bot.clock()

@@ -53,8 +53,8 @@ def test_whole_flow_by_buttons(desk: Desk) -> None:
     )
     [post] = calls["chat.postMessage"]
     assert post.args["channel"] == REVIEW
-    with desk.bot.db.reading() as session:
-        proposal_id = session.scalars(select(Proposal.id)).one()
+    with desk.bot.db.reading() as uow:
+        proposal_id = uow.session.scalars(select(Proposal.id)).one()
     root = Root(proposal_id, REVIEW, str(post.response["ts"]))
     row = desk.proposal(root)
     assert row.status is ProposalStatus.OPEN

@@ -38,8 +38,8 @@ def desk(make_bot: Callable[..., Bot]) -> Desk:
 
 
 def proposal_count(desk: Desk) -> int:
-    with desk.bot.db.reading() as session:
-        return len(session.scalars(select(Proposal.id)).all())
+    with desk.bot.db.reading() as uow:
+        return len(uow.session.scalars(select(Proposal.id)).all())
 
 
 # -- who may act ---------------------------------------------------------------------------
@@ -150,8 +150,8 @@ def test_retried_and_duplicate_deliveries_count_once(desk: Desk) -> None:
     assert desk.changes("police-liability") == [
         (Rating.STALLED, Rating.PROMISE_BROKEN, ED1, [ED2, ED3], root.proposal_id)
     ]
-    with desk.bot.db.reading() as session:
-        handled = set(session.scalars(select(ProcessedEvent.event_id)))
+    with desk.bot.db.reading() as uow:
+        handled = set(uow.session.scalars(select(ProcessedEvent.event_id)))
     assert {"EvFIRST0001", "EvSECOND001"} <= handled
 
 

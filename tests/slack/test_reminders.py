@@ -39,15 +39,15 @@ def remind(bot: Bot, args: str, *, user: str = EDITOR, channel: str = CHANNEL) -
 
 def schedules(db: Database) -> list[Row[Any]]:
     table = ReminderSchedule.__table__
-    with db.reading() as session:
-        return list(session.execute(select(table).order_by(table.c.id)).all())
+    with db.reading() as uow:
+        return list(uow.session.execute(select(table).order_by(table.c.id)).all())
 
 
 def audit_actions(db: Database) -> list[str]:
     """The schedule audit trail (the demo import writes its own events)."""
-    with db.reading() as session:
+    with db.reading() as uow:
         statement = select(AuditEvent.action).where(AuditEvent.subject_type == "schedule")
-        return list(session.scalars(statement.order_by(AuditEvent.id)))
+        return list(uow.session.scalars(statement.order_by(AuditEvent.id)))
 
 
 # -- remind here -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ the database lock instead of failing mid-transaction; PostgreSQL uses row locks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
@@ -17,15 +17,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from promisebot.db.models import Base
+from promisebot.db.repositories.audit import AuditLog
+from promisebot.db.repositories.digests import DigestRepository
+from promisebot.db.repositories.events import ProcessedEvents
+from promisebot.db.repositories.evidence import EvidenceRepository
+from promisebot.db.repositories.home import DashboardQueries
+from promisebot.db.repositories.promises import PromiseRepository
+from promisebot.db.repositories.proposals import ProposalRepository
+from promisebot.db.repositories.trackers import TrackerRepository
+from promisebot.db.urls import normalize_url
+
 _READ_ONLY = "promisebot_read_only"
-
-
-def normalize_url(url: str) -> str:
-    """Make the psycopg 3 driver explicit for plain postgresql:// URLs."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
 
 
 def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -60,14 +63,34 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 class UnitOfWork:
-    """A transaction: `with db.transaction() as uow: ...; uow.commit()` or it rolls back."""
+    """One transaction and the repositories bound to it.
+
+    `with db.transaction() as uow: ...; uow.commit()`, or it rolls back on leaving.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.audit = AuditLog(session)
+        self.dashboard = DashboardQueries(session)
+        self.digests = DigestRepository(session)
+        self.events = ProcessedEvents(session)
+        self.evidence = EvidenceRepository(session)
+        self.promises = PromiseRepository(session)
+        self.proposals = ProposalRepository(session)
+        self.trackers = TrackerRepository(session)
         self._committed = False
 
     def __enter__(self) -> Self:
         return self
+
+    def add(self, row: Base) -> None:
+        self.session.add(row)
+
+    def add_all(self, rows: Iterable[Base]) -> None:
+        self.session.add_all(rows)
+
+    def flush(self) -> None:
+        self.session.flush()
 
     def commit(self) -> None:
         self.session.commit()
@@ -106,14 +129,10 @@ class Database:
         return UnitOfWork(self._write())
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A read-only transaction, always rolled back."""
-        session = self._read()
-        try:
-            yield session
-        finally:
-            session.rollback()
-            session.close()
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A read-only unit of work, always rolled back."""
+        with UnitOfWork(self._read()) as uow:
+            yield uow
 
     def ping(self) -> bool:
         try:

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import DigestRun, Promise
-from promisebot.db.repositories import audit, promises
-from promisebot.db.repositories import digests as runs
+from promisebot.db.repositories.audit import AuditLog
+from promisebot.db.repositories.digests import DigestRepository
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, DomainError, NotAnEditor, Rating, days_between
 from promisebot.settings import Settings
@@ -155,14 +155,14 @@ class DigestService:
         now = self._clock()
         cutoff = now - timedelta(days=threshold)
         tz = self._settings.tz
-        with self._db.reading() as session:
-            rows = runs.due_promises(
-                session, reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
+        with self._db.reading() as uow:
+            rows = uow.digests.due_promises(
+                reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
             )
             total = rows[0].total if rows else 0
             if not rows and limit == 0:
-                total = runs.count_due(
-                    session, reviewed_before=cutoff, now=now, tracker_id=tracker_id
+                total = uow.digests.count_due(
+                    reviewed_before=cutoff, now=now, tracker_id=tracker_id
                 )
         items = tuple(
             DigestItem(
@@ -188,7 +188,7 @@ class DigestService:
             raise NotAnEditor("mark promises as reviewed")
         now = self._clock()
         with self._db.transaction() as uow:
-            promise = promises.lock_promise(uow.session, promise_id)
+            promise = uow.promises.lock_promise(promise_id)
             if promise is None:
                 raise NoSuchPromise()
             if promise.current_rating is not Rating.STALLED:
@@ -196,8 +196,7 @@ class DigestService:
             previous = promise.last_reviewed_at
             promise.last_reviewed_at = now
             promise.updated_at = now
-            audit.record(
-                uow.session,
+            uow.audit.record(
                 actor=user,
                 action="promise.reviewed_still_stalled",
                 subject_type="promise",
@@ -212,7 +211,7 @@ class DigestService:
     def snooze(self, promise_id: int, user: str, days: int) -> PromiseSnoozed:
         """Keep a promise out of digests for `days` (1 to 365); 0 lifts a snooze."""
         with self._db.transaction() as uow:
-            promise = promises.lock_promise(uow.session, promise_id)
+            promise = uow.promises.lock_promise(promise_id)
             if promise is None:
                 raise NoSuchPromise()
             result = self._snooze(uow.session, promise, user, days)
@@ -224,16 +223,16 @@ class DigestService:
         with self._db.transaction() as uow:
             tracker_slug, _, external_id = ref.rpartition("/")
             if tracker_slug:
-                found = promises.promise_by_key(uow.session, tracker_slug, external_id)
+                found = uow.promises.promise_by_key(tracker_slug, external_id)
                 matches = [found] if found else []
             else:
-                matches = list(promises.promises_by_external_id(uow.session, external_id))
+                matches = list(uow.promises.promises_by_external_id(external_id))
             if not matches:
                 raise NoSuchPromise(ref)
             if len(matches) > 1:
                 keys = sorted(f"`{p.tracker.slug}/{p.external_id}`" for p in matches)
                 raise AmbiguousPromise(ref, keys)
-            promise = promises.lock_promise(uow.session, matches[0].id)
+            promise = uow.promises.lock_promise(matches[0].id)
             assert promise is not None
             result = self._snooze(uow.session, promise, user, days)
             uow.commit()
@@ -248,8 +247,7 @@ class DigestService:
         until = now + timedelta(days=days) if days else None
         promise.snoozed_until = until
         promise.updated_at = now
-        audit.record(
-            session,
+        AuditLog(session).record(
             actor=user,
             action="promise.snoozed" if until else "promise.unsnoozed",
             subject_type="promise",
@@ -280,13 +278,12 @@ class DigestService:
         now = self._clock()
         with self._db.transaction() as uow:
             session = uow.session
-            run_id = runs.insert_claim(
-                session, schedule_id=schedule_id, period_key=period_key, claimer=claimer, at=now
+            run_id = DigestRepository(session).insert_claim(
+                schedule_id=schedule_id, period_key=period_key, claimer=claimer, at=now
             )
             attempt, taken_over = 1, False
             if run_id is None:
-                taken = runs.take_over_claim(
-                    session,
+                taken = DigestRepository(session).take_over_claim(
                     schedule_id=schedule_id,
                     period_key=period_key,
                     claimer=claimer,
@@ -297,8 +294,7 @@ class DigestService:
                 if taken is None:
                     return None
                 (run_id, attempt), taken_over = taken, True
-            audit.record(
-                session,
+            AuditLog(session).record(
                 actor=SYSTEM_ACTOR,
                 action="digest.claimed",
                 subject_type="digest_run",
@@ -318,8 +314,7 @@ class DigestService:
         """Mark a claimed run done: posted (`message_ts`) or nothing to post (None)."""
         now = self._clock()
         with self._db.transaction() as uow:
-            recorded = runs.mark_posted(
-                uow.session,
+            recorded = uow.digests.mark_posted(
                 run_id,
                 at=now,
                 channel_id=channel_id,
@@ -328,8 +323,7 @@ class DigestService:
             )
             if not recorded:
                 return False
-            audit.record(
-                uow.session,
+            uow.audit.record(
                 actor=SYSTEM_ACTOR,
                 action="digest.posted" if message_ts else "digest.nothing_due",
                 subject_type="digest_run",
@@ -344,12 +338,12 @@ class DigestService:
 
     def unposted_runs(self, limit: int = 100) -> list[DigestRunInfo]:
         """Claimed, never-posted runs of enabled schedules (for the retry sweep)."""
-        with self._db.reading() as session:
-            return [_run_info(row) for row in runs.unposted_runs(session, limit=limit)]
+        with self._db.reading() as uow:
+            return [_run_info(row) for row in uow.digests.unposted_runs(limit=limit)]
 
     def run_status(self, schedule_id: int, period_key: str) -> DigestRunInfo | None:
-        with self._db.reading() as session:
-            row = runs.run_for(session, schedule_id, period_key)
+        with self._db.reading() as uow:
+            row = uow.digests.run_for(schedule_id, period_key)
             return _run_info(row) if row else None
 
 

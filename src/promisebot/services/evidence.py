@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from promisebot.db.models import Evidence
-from promisebot.db.repositories import audit, promises
-from promisebot.db.repositories import evidence as evidence_rows
 from promisebot.db.uow import Database
 from promisebot.domain import (
     NOTE_MAX,
@@ -137,10 +135,10 @@ class EvidenceService:
         with self._db.transaction() as uow:
             # The row lock serialises concurrent adds to one promise, so the duplicate check
             # below cannot race (the unique constraint remains the last line of defence).
-            promise = promises.lock_promise(uow.session, promise_id)
+            promise = uow.promises.lock_promise(promise_id)
             if promise is None:
                 raise PromiseNotFound()
-            if evidence_rows.evidence_by_url(uow.session, promise_id, url) is not None:
+            if uow.evidence.evidence_by_url(promise_id, url) is not None:
                 raise EvidenceAlreadyListed(promise.external_id)
             row = Evidence(
                 promise_id=promise_id,
@@ -155,8 +153,7 @@ class EvidenceService:
             uow.session.add(row)
             promise.last_reviewed_at = now
             uow.session.flush()
-            audit.record(
-                uow.session,
+            uow.audit.record(
                 actor=actor,
                 action="evidence.add",
                 subject_type="promise",
@@ -189,12 +186,12 @@ class EvidenceService:
         if not cleaned:
             return False
         with self._db.transaction() as uow:
-            filled = evidence_rows.fill_empty_title(uow.session, evidence_id, cleaned)
+            filled = uow.evidence.fill_empty_title(evidence_id, cleaned)
             uow.commit()
         return filled
 
     def list_for_promise(self, promise_id: int, limit: int = 5) -> list[EvidenceItem]:
         """Newest first: by publication date (undated last), then by when it was added."""
-        with self._db.reading() as session:
-            rows = evidence_rows.latest_for_promise(session, promise_id, limit)
+        with self._db.reading() as uow:
+            rows = uow.evidence.latest_for_promise(promise_id, limit)
             return [_item(row) for row in rows]

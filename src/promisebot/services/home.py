@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from promisebot.db.repositories import home as rows
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, Rating, days_between
 from promisebot.services.promise_views import TrackerScore
@@ -88,9 +87,9 @@ class HomeService:
         """Everything the viewer's Home tab shows, read in one go."""
         now = self._clock()
         limit = self._list_limit
-        with self._db.reading() as session:
-            trackers = rows.largest_trackers(session, self._max_trackers)
-            counts = rows.rating_counts(session, [tracker.id for tracker in trackers])
+        with self._db.reading() as uow:
+            trackers = uow.dashboard.largest_trackers(self._max_trackers)
+            counts = uow.dashboard.rating_counts([tracker.id for tracker in trackers])
             scores = tuple(
                 TrackerScore(
                     tracker.slug,
@@ -100,12 +99,12 @@ class HomeService:
                 )
                 for tracker in trackers
             )
-            trackers_total = rows.tracker_count(session)
+            trackers_total = uow.dashboard.tracker_count()
             awaiting: tuple[AwaitingReview, ...] = ()
             awaiting_total = 0
             if is_editor:
-                found = rows.awaiting_review(session, user, limit)
-                approvals = rows.approvals(session, [row[0].id for row in found])
+                found = uow.dashboard.awaiting_review(user, limit)
+                approvals = uow.dashboard.approvals([row[0].id for row in found])
                 awaiting = tuple(
                     AwaitingReview(
                         proposal.id,
@@ -124,7 +123,7 @@ class HomeService:
                     )
                     for proposal, external_id, title, slug in found
                 )
-                awaiting_total = rows.awaiting_count(session, user)
+                awaiting_total = uow.dashboard.awaiting_count(user)
             stalled = tuple(
                 StalledPromise(
                     promise.id,
@@ -138,9 +137,9 @@ class HomeService:
                     if promise.snoozed_until and promise.snoozed_until > now
                     else None,
                 )
-                for promise, slug in rows.longest_stalled(session, limit)
+                for promise, slug in uow.dashboard.longest_stalled(limit)
             )
-            stalled_total = rows.stalled_count(session)
+            stalled_total = uow.dashboard.stalled_count()
             changes = tuple(
                 RecentChange(
                     change.promise_id,
@@ -152,7 +151,7 @@ class HomeService:
                     change.effective_at,
                     change.proposal_id is not None,
                 )
-                for change, external_id, title, slug in rows.latest_changes(session, limit)
+                for change, external_id, title, slug in uow.dashboard.latest_changes(limit)
             )
         return HomeDashboard(
             viewer=user,

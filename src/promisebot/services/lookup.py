@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review, Tracker
-from promisebot.db.repositories import promises as promise_rows
+from promisebot.db.repositories.promises import PromiseRepository
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, DomainError, ProposalStatus, Rating, Verdict, days_between
 from promisebot.search import SearchDoc, SearchIndex
@@ -52,18 +52,18 @@ class LookupService:
         self._index_lock = threading.Lock()
 
     def search(self, query: str) -> LookupResult:
-        with self.db.reading() as session:
-            index = self._current_index(session)
+        with self.db.reading() as uow:
+            index = self._current_index(uow.session)
             result = index.search(query)
             ids = [hit.doc.key for hit in result.hits]
             if result.kind == "match":
-                return LookupResult(query, "match", self._card(session, ids[0]), ())
-            summaries = _summaries(session, ids)
+                return LookupResult(query, "match", self._card(uow.session, ids[0]), ())
+            summaries = _summaries(uow.session, ids)
         return LookupResult(query, result.kind, None, summaries)
 
     def card(self, promise_id: int) -> PromiseCard:
-        with self.db.reading() as session:
-            return self._card(session, promise_id)
+        with self.db.reading() as uow:
+            return self._card(uow.session, promise_id)
 
     def find_one(self, query: str) -> PromiseSummary:
         """Resolve a query that must name one promise (commands like `snooze <id>`)."""
@@ -87,26 +87,26 @@ class LookupService:
     def list_by_rating(
         self, rating: Rating, tracker_slug: str | None = None, limit: int = 20
     ) -> PromiseList:
-        with self.db.reading() as session:
+        with self.db.reading() as uow:
             statement = select(Promise).join(Tracker).where(Promise.current_rating == rating)
             if tracker_slug:
-                tracker = self._tracker(session, tracker_slug)
+                tracker = self._tracker(uow.session, tracker_slug)
                 statement = statement.where(Promise.tracker_id == tracker.id)
-            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-            rows = session.scalars(
+            total = uow.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            rows = uow.session.scalars(
                 statement.order_by(Promise.rated_at, Promise.id).limit(limit)
             ).all()
             items = tuple(_summary(row) for row in rows)
         return PromiseList(rating, tracker_slug, items, total)
 
     def scorecard(self, tracker_slug: str | None = None) -> list[TrackerScore]:
-        with self.db.reading() as session:
+        with self.db.reading() as uow:
             trackers = (
-                [self._tracker(session, tracker_slug)]
+                [self._tracker(uow.session, tracker_slug)]
                 if tracker_slug
-                else list(promise_rows.all_trackers(session))
+                else list(uow.promises.all_trackers())
             )
-            counts = session.execute(
+            counts = uow.session.execute(
                 select(Promise.tracker_id, Promise.current_rating, func.count())
                 .where(Promise.tracker_id.in_([tracker.id for tracker in trackers]))
                 .group_by(Promise.tracker_id, Promise.current_rating)
@@ -127,14 +127,14 @@ class LookupService:
             ]
 
     def _tracker(self, session: Session, slug: str) -> Tracker:
-        tracker = promise_rows.tracker_by_slug(session, slug.lower())
+        tracker = PromiseRepository(session).tracker_by_slug(slug.lower())
         if tracker is None:
-            known = [row.slug for row in promise_rows.all_trackers(session)]
+            known = [row.slug for row in PromiseRepository(session).all_trackers()]
             raise UnknownTracker(slug, known)
         return tracker
 
     def _current_index(self, session: Session) -> SearchIndex:
-        fingerprint = promise_rows.searchable_text_version(session)
+        fingerprint = PromiseRepository(session).searchable_text_version()
         with self._index_lock:
             if fingerprint != self._fingerprint:
                 rows = session.execute(
@@ -155,7 +155,7 @@ class LookupService:
             return self._index
 
     def _card(self, session: Session, promise_id: int) -> PromiseCard:
-        promise = promise_rows.get_promise(session, promise_id)
+        promise = PromiseRepository(session).get_promise(promise_id)
         if promise is None:
             raise UnknownPromise(f"id {promise_id}")
         tracker = promise.tracker

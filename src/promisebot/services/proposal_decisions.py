@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review
-from promisebot.db.repositories import audit
-from promisebot.db.repositories import proposals as rows
+from promisebot.db.repositories.audit import AuditLog
+from promisebot.db.repositories.proposals import ProposalRepository
 from promisebot.domain import Outcome, ProposalState, ProposalStatus, Rating, Verdict
 
 SYSTEM_ACTOR = "promisebot"
@@ -59,8 +59,7 @@ def open_proposal(
     )
     session.add(proposal)
     session.flush()
-    audit.record(
-        session,
+    AuditLog(session).record(
         actor=proposer,
         action="proposal.propose",
         subject_type="proposal",
@@ -88,16 +87,14 @@ def record_review(
     outcome: Outcome,
     now: datetime,
 ) -> None:
-    rows.save_review(
-        session,
+    ProposalRepository(session).save_review(
         proposal_id=proposal.id,
         reviewer=reviewer,
         verdict=verdict,
         comment=comment,
         at=now,
     )
-    audit.record(
-        session,
+    AuditLog(session).record(
         actor=reviewer,
         action="proposal.review",
         subject_type="proposal",
@@ -123,8 +120,7 @@ def close(
     proposal.status = state.status
     proposal.decided_at = now
     proposal.decided_by = decided_by
-    audit.record(
-        session,
+    AuditLog(session).record(
         actor=actor or decided_by or SYSTEM_ACTOR,
         action=f"proposal.{state.status.value}",
         subject_type="proposal",
@@ -171,7 +167,7 @@ def apply_approved(
         proposal_id=proposal.id,
         recorded_at=now,
     )
-    known = rows.evidence_urls(session, promise.id)
+    known = ProposalRepository(session).evidence_urls(promise.id)
     evidence = [
         Evidence(promise_id=promise.id, url=url, added_by=proposal.proposed_by, added_at=now)
         for url in proposal.evidence_links
@@ -184,8 +180,7 @@ def apply_approved(
     promise.last_reviewed_at = now
     close(session, proposal, state, actor, now, approvers=approvers)
     session.flush()
-    audit.record(
-        session,
+    AuditLog(session).record(
         actor=actor,
         action="promise.rating_change",
         subject_type="promise",
@@ -200,8 +195,7 @@ def apply_approved(
         approved_by=approvers,
     )
     for row in evidence:
-        audit.record(
-            session,
+        AuditLog(session).record(
             actor=proposal.proposed_by,
             action="evidence.add",
             subject_type="promise",
@@ -218,8 +212,12 @@ def _stale_others(
     session: Session, promise: Promise, applied: Proposal, actor: str, now: datetime
 ) -> list[tuple[Proposal, list[Review]]]:
     """Every other open proposal on the promise was made against the old rating."""
-    others = [p for p in rows.open_proposals_of_promise(session, promise.id) if p.id != applied.id]
-    reviews = rows.reviews_for_many(session, [p.id for p in others])
+    others = [
+        p
+        for p in ProposalRepository(session).open_proposals_of_promise(promise.id)
+        if p.id != applied.id
+    ]
+    reviews = ProposalRepository(session).reviews_for_many([p.id for p in others])
     for other in others:
         state = state_of(other, reviews[other.id])
         state.mark_stale()

@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Promise, Proposal, RatingChange, Review
-from promisebot.db.repositories import audit, events, promises
-from promisebot.db.repositories import proposals as rows
+from promisebot.db.repositories.audit import AuditLog
+from promisebot.db.repositories.promises import PromiseRepository
+from promisebot.db.repositories.proposals import ProposalRepository
 from promisebot.db.uow import Database
 from promisebot.domain import (
     Clock,
@@ -68,8 +69,8 @@ class ProposalService:
         """What the propose modal offers; editors only."""
         if not self._editors.is_editor(user):
             raise NotAnEditor("propose rating changes")
-        with self._db.reading() as session:
-            promise = promises.get_promise(session, promise_id)
+        with self._db.reading() as uow:
+            promise = uow.promises.get_promise(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             return ProposalDraft(
@@ -82,7 +83,7 @@ class ProposalService:
                 choices=tuple(rating for rating in Rating if rating is not promise.current_rating),
                 rated_at=promise.rated_at,
                 approvals_required=self._settings.approvals_required,
-                open_proposals=len(rows.open_proposals_with_promise(session, promise_id)),
+                open_proposals=len(uow.proposals.open_proposals_with_promise(promise_id)),
             )
 
     def propose(
@@ -103,7 +104,7 @@ class ProposalService:
         with self._db.transaction() as uow:
             session = uow.session
             # Locked so the from_rating snapshot and the duplicate check cannot race.
-            promise = promises.lock_promise(session, promise_id)
+            promise = PromiseRepository(session).lock_promise(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             errors = check_proposal(
@@ -116,8 +117,8 @@ class ProposalService:
             errors.update(
                 effective_date_problems(effective_on, promise.rated_at, now, self._settings.tz)
             )
-            if "rating" not in errors and rows.open_duplicate(
-                session, promise_id=promise_id, proposer=user, to_rating=to_rating
+            if "rating" not in errors and ProposalRepository(session).open_duplicate(
+                promise_id=promise_id, proposer=user, to_rating=to_rating
             ):
                 errors["rating"] = (
                     f"You already have an open proposal to rate this {to_rating.label}."
@@ -145,13 +146,12 @@ class ProposalService:
         now = self._clock()
         with self._db.transaction() as uow:
             session = uow.session
-            proposal = rows.get_proposal(session, proposal_id)
+            proposal = ProposalRepository(session).get_proposal(proposal_id)
             if proposal is None:
                 raise ProposalNotFound()
             if (proposal.channel_id, proposal.message_ts) != (channel_id, ts):
                 proposal.channel_id, proposal.message_ts = channel_id, ts
-                audit.record(
-                    session,
+                AuditLog(session).record(
                     actor=SYSTEM_ACTOR,
                     action="proposal.post",
                     subject_type="proposal",
@@ -161,7 +161,9 @@ class ProposalService:
                     message_ts=ts,
                 )
                 session.flush()
-            view = self._view(session, proposal, rows.reviews_of(session, proposal_id))
+            view = self._view(
+                session, proposal, ProposalRepository(session).reviews_of(proposal_id)
+            )
             uow.commit()
         return view
 
@@ -183,7 +185,7 @@ class ProposalService:
         """Claim a Slack event id before handling it: False when this event was handled (or
         is being handled) already, so a retried or duplicated delivery counts once."""
         with self._db.transaction() as uow:
-            first = events.first_delivery(uow.session, event_id, self._clock())
+            first = uow.events.first_delivery(event_id, self._clock())
             uow.commit()
         return first
 
@@ -205,7 +207,7 @@ class ProposalService:
         comment = checked_comment(parsed.reason)
         is_editor = self._editors.is_editor(user)
         with self._db.transaction() as uow:
-            proposal_id = rows.proposal_id_for_message(uow.session, channel_id, thread_ts)
+            proposal_id = uow.proposals.proposal_id_for_message(channel_id, thread_ts)
             if proposal_id is None:
                 return None
             result = self._review(
@@ -224,7 +226,7 @@ class ProposalService:
         is_editor: bool,
     ) -> ReviewResult:
         promise, proposal = self._lock(session, proposal_id)
-        state = state_of(proposal, rows.reviews_of(session, proposal_id))
+        state = state_of(proposal, ProposalRepository(session).reviews_of(proposal_id))
         outcome = state.review(reviewer, verdict, comment, is_editor=is_editor)
         now = self._clock()
         if outcome is not Outcome.UNCHANGED:
@@ -245,7 +247,7 @@ class ProposalService:
                 session, promise, proposal, state, actor=reviewer, now=now, tz=self._settings.tz
             )
         session.flush()
-        reviews = rows.reviews_of(session, proposal_id)
+        reviews = ProposalRepository(session).reviews_of(proposal_id)
         view = self._view(session, proposal, reviews, change=applied.change if applied else None)
         return ReviewResult(
             proposal=view,
@@ -269,7 +271,7 @@ class ProposalService:
         with self._db.transaction() as uow:
             session = uow.session
             _, proposal = self._lock(session, proposal_id)
-            reviews = rows.reviews_of(session, proposal_id)
+            reviews = ProposalRepository(session).reviews_of(proposal_id)
             state = state_of(proposal, reviews)
             state.withdraw(user)
             close(session, proposal, state, user, now)
@@ -287,11 +289,11 @@ class ProposalService:
             session = uow.session
             # Ordered by promise: with several promise locks held, a fixed order avoids
             # deadlocks with another replica running the same job.
-            for _, proposal_id in rows.open_created_before(session, cutoff):
+            for _, proposal_id in ProposalRepository(session).open_created_before(cutoff):
                 _, proposal = self._lock(session, proposal_id)
                 if proposal.status is not ProposalStatus.OPEN or proposal.created_at >= cutoff:
                     continue
-                reviews = rows.reviews_of(session, proposal_id)
+                reviews = ProposalRepository(session).reviews_of(proposal_id)
                 state = state_of(proposal, reviews)
                 state.expire()
                 close(session, proposal, state, None, now)
@@ -303,33 +305,37 @@ class ProposalService:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, proposal_id: int) -> ProposalView:
-        with self._db.reading() as session:
-            proposal = rows.get_proposal(session, proposal_id)
+        with self._db.reading() as uow:
+            proposal = uow.proposals.get_proposal(proposal_id)
             if proposal is None:
                 raise ProposalNotFound()
-            return self._view(session, proposal, rows.reviews_of(session, proposal_id))
+            return self._view(uow.session, proposal, uow.proposals.reviews_of(proposal_id))
 
     def open_for_promise(self, promise_id: int) -> list[ProposalView]:
-        with self._db.reading() as session:
-            found = rows.open_proposals_with_promise(session, promise_id)
-            reviews = rows.reviews_for_many(session, [p.id for p in found])
-            return [self._view(session, p, reviews[p.id]) for p in found]
+        with self._db.reading() as uow:
+            found = uow.proposals.open_proposals_with_promise(promise_id)
+            reviews = uow.proposals.reviews_for_many([p.id for p in found])
+            return [self._view(uow.session, p, reviews[p.id]) for p in found]
 
     def awaiting_review_by(self, user: str, limit: int = 10) -> list[ProposalView]:
         """Open proposals this editor could review now (App Home); none for non-editors."""
         if not self._editors.is_editor(user):
             return []
-        with self._db.reading() as session:
-            found = rows.awaiting_review_by(session, user, limit)
-            reviews = rows.reviews_for_many(session, [p.id for p in found])
-            return [self._view(session, p, reviews[p.id]) for p in found]
+        with self._db.reading() as uow:
+            found = uow.proposals.awaiting_review_by(user, limit)
+            reviews = uow.proposals.reviews_for_many([p.id for p in found])
+            return [self._view(uow.session, p, reviews[p.id]) for p in found]
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _lock(self, session: Session, proposal_id: int) -> tuple[Promise, Proposal]:
-        promise_id = rows.promise_id_of(session, proposal_id)
-        promise = promises.lock_promise(session, promise_id) if promise_id is not None else None
-        proposal = rows.lock_proposal(session, proposal_id) if promise is not None else None
+        promise_id = ProposalRepository(session).promise_id_of(proposal_id)
+        promise = (
+            PromiseRepository(session).lock_promise(promise_id) if promise_id is not None else None
+        )
+        proposal = (
+            ProposalRepository(session).lock_proposal(proposal_id) if promise is not None else None
+        )
         if promise is None or proposal is None:
             raise ProposalNotFound()
         return promise, proposal
@@ -344,7 +350,7 @@ class ProposalService:
         change: RatingChange | None = None,
     ) -> ProposalView:
         if change is None and proposal.status is ProposalStatus.APPROVED:
-            change = rows.change_of_proposal(session, proposal.id)
+            change = ProposalRepository(session).change_of_proposal(proposal.id)
         return proposal_view(
             proposal,
             reviews,

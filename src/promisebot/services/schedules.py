@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from promisebot.db.models import ReminderSchedule
-from promisebot.db.repositories import audit, promises
+from promisebot.db.repositories.audit import AuditLog
+from promisebot.db.repositories.promises import PromiseRepository
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, DomainError, NotAnEditor
 from promisebot.services.schedule_times import (
@@ -157,7 +158,7 @@ class ScheduleService:
             session = uow.session
             tracker_id = None
             if tracker_slug:
-                tracker = promises.tracker_by_slug(session, tracker_slug)
+                tracker = PromiseRepository(session).tracker_by_slug(tracker_slug)
                 if tracker is None:
                     raise UnknownTracker(tracker_slug)
                 tracker_id = tracker.id
@@ -189,8 +190,7 @@ class ScheduleService:
             )
             session.add(row)
             session.flush()
-            audit.record(
-                session,
+            AuditLog(session).record(
                 actor=user,
                 action="schedule.created",
                 subject_type="schedule",
@@ -210,16 +210,16 @@ class ScheduleService:
     def list(self, channel_id: str | None = None) -> list[ScheduleInfo]:
         """Enabled schedules (of one channel, or all), each with its next run."""
         now = self._clock()
-        with self._db.reading() as session:
+        with self._db.reading() as uow:
             statement = select(ReminderSchedule).where(ReminderSchedule.enabled)
             if channel_id is not None:
                 statement = statement.where(ReminderSchedule.channel_id == channel_id)
-            rows = session.scalars(statement.order_by(ReminderSchedule.id)).all()
+            rows = uow.session.scalars(statement.order_by(ReminderSchedule.id)).all()
             return [self._info(row, now) for row in rows]
 
     def get(self, schedule_id: int) -> ScheduleInfo | None:
-        with self._db.reading() as session:
-            row = session.get(ReminderSchedule, schedule_id)
+        with self._db.reading() as uow:
+            row = uow.session.get(ReminderSchedule, schedule_id)
             return self._info(row, self._clock()) if row else None
 
     def disable(self, schedule_id: int, user: str, channel_id: str | None = None) -> ScheduleInfo:
@@ -234,8 +234,7 @@ class ScheduleService:
             if row.enabled:
                 row.enabled = False
                 row.updated_at = now
-                audit.record(
-                    uow.session,
+                uow.audit.record(
                     actor=user,
                     action="schedule.disabled",
                     subject_type="schedule",
@@ -250,8 +249,8 @@ class ScheduleService:
 
     def fingerprint(self) -> str:
         """Changes whenever an enabled schedule is added, removed or altered (any replica)."""
-        with self._db.reading() as session:
-            rows = session.execute(
+        with self._db.reading() as uow:
+            rows = uow.session.execute(
                 select(
                     ReminderSchedule.id,
                     ReminderSchedule.days_of_week,

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Evidence, Promise, RatingChange, Tracker
-from promisebot.db.repositories import trackers as tracker_rows
+from promisebot.db.repositories.trackers import TrackerRepository
 from promisebot.services.tracker_file import TrackerFile
 from promisebot.services.tracker_rows import EvidenceEntry, HistoryEntry, PromiseRecord
 
@@ -58,11 +58,11 @@ class Upsert:
         self.session.flush()
         existing = {
             (promise.tracker_id, promise.external_id): promise
-            for promise in tracker_rows.promises_of(self.session, stored_ids)
+            for promise in TrackerRepository(self.session).promises_of(stored_ids)
         }
         evidence = {
             (item.promise_id, item.url): item
-            for item in tracker_rows.evidence_of(self.session, stored_ids)
+            for item in TrackerRepository(self.session).evidence_of(stored_ids)
         }
         for record in tracker_file.records:
             tracker = trackers[record.tracker]
@@ -89,7 +89,7 @@ class Upsert:
 
     def _trackers(self, tracker_file: TrackerFile) -> dict[str, Tracker]:
         slugs = [info.slug for info in tracker_file.trackers]
-        trackers = tracker_rows.trackers_by_slug(self.session, slugs)
+        trackers = TrackerRepository(self.session).trackers_by_slug(slugs)
         for info in tracker_file.trackers:
             tracker = trackers.get(info.slug)
             if tracker is None:

@@ -14,9 +14,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from promisebot.db.models import Promise
-from promisebot.db.repositories import audit
-from promisebot.db.repositories import promises as promise_rows
-from promisebot.db.repositories import trackers as tracker_rows
+from promisebot.db.repositories.promises import TRACKER_FILE_SUBJECT, PromiseRepository
+from promisebot.db.repositories.trackers import TrackerRepository
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, DomainError, utcnow
 from promisebot.services.tracker_file import (
@@ -125,11 +124,10 @@ class TrackerService:
                 counts = Upsert(uow.session, now).run(tracker_file)
                 report = ImportReport(source=source, **counts)
                 if report.changed:
-                    audit.record(
-                        uow.session,
+                    uow.audit.record(
                         actor=IMPORT_ACTOR,
                         action="trackers.imported",
-                        subject_type=promise_rows.TRACKER_FILE_SUBJECT,
+                        subject_type=TRACKER_FILE_SUBJECT,
                         subject_id=source[:64],
                         at=now,
                         **counts,
@@ -141,15 +139,15 @@ class TrackerService:
 
     def export(self, fmt: FileFormat | str = FileFormat.JSON) -> str:
         """Every tracker as file text, ordered by (tracker slug, promise id)."""
-        with self._db.reading() as session:
-            records = _export_records(session)
+        with self._db.reading() as uow:
+            records = _export_records(uow.session)
         return render(records, FileFormat(fmt))
 
     def export_to(self, path: Path | str, fmt: FileFormat | str = FileFormat.JSON) -> ExportReport:
         """Write the export to `path`, replacing it only once the whole text is written."""
         path = Path(path)
-        with self._db.reading() as session:
-            records = _export_records(session)
+        with self._db.reading() as uow:
+            records = _export_records(uow.session)
         partial = path.with_name(f".{path.name}.partial")
         partial.write_text(render(records, FileFormat(fmt)), encoding="utf-8", newline="")
         os.replace(partial, path)
@@ -160,8 +158,8 @@ class TrackerService:
 def require_schema(db: Database) -> None:
     """Raise DatabaseNotReady when migrations have not been run (nothing is created here)."""
     try:
-        with db.reading() as session:
-            ready = inspect(session.connection()).has_table(Promise.__tablename__)
+        with db.reading() as uow:
+            ready = inspect(uow.session.connection()).has_table(Promise.__tablename__)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0]
         raise DatabaseNotReady(f"Cannot open the database: {reason}") from None
@@ -176,9 +174,9 @@ def load_demo(db: Database, clock: Clock = utcnow) -> ImportReport:
 
 
 def _export_records(session: Session) -> list[PromiseRecord]:
-    trackers = {tracker.id: tracker for tracker in promise_rows.all_trackers(session)}
+    trackers = {tracker.id: tracker for tracker in PromiseRepository(session).all_trackers()}
     evidence: defaultdict[int, list[EvidenceEntry]] = defaultdict(list)
-    for item in tracker_rows.all_evidence(session):
+    for item in TrackerRepository(session).all_evidence():
         evidence[item.promise_id].append(
             EvidenceEntry.model_construct(
                 url=item.url,
@@ -189,7 +187,7 @@ def _export_records(session: Session) -> list[PromiseRecord]:
             )
         )
     history: defaultdict[int, list[HistoryEntry]] = defaultdict(list)
-    for change in tracker_rows.all_rating_changes(session):
+    for change in TrackerRepository(session).all_rating_changes():
         history[change.promise_id].append(
             HistoryEntry.model_construct(
                 from_rating=change.from_rating,
@@ -199,7 +197,7 @@ def _export_records(session: Session) -> list[PromiseRecord]:
             )
         )
     records = []
-    for promise in tracker_rows.all_promises(session):
+    for promise in TrackerRepository(session).all_promises():
         tracker = trackers[promise.tracker_id]
         records.append(
             PromiseRecord.model_construct(

@@ -5,28 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from promisebot.db.models import AuditEvent
+from promisebot.db.repositories import Repository
 
 
-def record(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    subject_type: str,
-    subject_id: object,
-    at: datetime,
-    **details: Any,
-) -> AuditEvent:
-    event = AuditEvent(
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        at=at,
-        details=details,
-    )
-    session.add(event)
-    return event
+class AuditLog(Repository):
+    """Appends to the audit trail."""
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: object,
+        at: datetime,
+        **details: Any,
+    ) -> AuditEvent:
+        event = AuditEvent(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            at=at,
+            details=details,
+        )
+        self._session.add(event)
+        return event

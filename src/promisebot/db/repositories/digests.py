@@ -8,11 +8,9 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from promisebot.db.models import DigestRun, Evidence, Promise, ReminderSchedule, Tracker
+from promisebot.db.repositories import Repository
 from promisebot.domain import Rating
 
 
@@ -29,167 +27,163 @@ class DueRow(NamedTuple):
     total: int
 
 
-def due_promises(
-    session: Session,
-    *,
-    reviewed_before: datetime,
-    now: datetime,
-    tracker_id: int | None,
-    limit: int,
-) -> list[DueRow]:
-    """Stalled, not reviewed since `reviewed_before`, not snoozed: longest-stalled first.
+class DigestRepository(Repository):
+    """The still-stalled selection and the DigestRun claim rows."""
 
-    Each row also carries its newest evidence dates and the total number of due promises.
-    """
-    latest_published = (
-        select(func.max(Evidence.published_on))
-        .where(Evidence.promise_id == Promise.id)
-        .correlate(Promise)
-        .scalar_subquery()
-    )
-    latest_added = (
-        select(func.max(Evidence.added_at))
-        .where(Evidence.promise_id == Promise.id)
-        .correlate(Promise)
-        .scalar_subquery()
-    )
-    statement = (
-        select(
-            Promise.id,
-            Promise.external_id,
-            Promise.title,
-            Promise.rated_at,
-            Promise.last_reviewed_at,
-            Tracker.slug,
-            Tracker.name,
-            latest_published,
-            latest_added,
-            func.count().over(),
+    def due_promises(
+        self,
+        *,
+        reviewed_before: datetime,
+        now: datetime,
+        tracker_id: int | None,
+        limit: int,
+    ) -> list[DueRow]:
+        """Stalled, not reviewed since `reviewed_before`, not snoozed: longest-stalled first.
+
+        Each row also carries its newest evidence dates and the total number of due promises.
+        """
+        latest_published = (
+            select(func.max(Evidence.published_on))
+            .where(Evidence.promise_id == Promise.id)
+            .correlate(Promise)
+            .scalar_subquery()
         )
-        .join(Tracker, Tracker.id == Promise.tracker_id)
-        .where(
-            # (current_rating, last_reviewed_at) is indexed for exactly this filter.
+        latest_added = (
+            select(func.max(Evidence.added_at))
+            .where(Evidence.promise_id == Promise.id)
+            .correlate(Promise)
+            .scalar_subquery()
+        )
+        statement = (
+            select(
+                Promise.id,
+                Promise.external_id,
+                Promise.title,
+                Promise.rated_at,
+                Promise.last_reviewed_at,
+                Tracker.slug,
+                Tracker.name,
+                latest_published,
+                latest_added,
+                func.count().over(),
+            )
+            .join(Tracker, Tracker.id == Promise.tracker_id)
+            .where(
+                # (current_rating, last_reviewed_at) is indexed for exactly this filter.
+                Promise.current_rating == Rating.STALLED,
+                Promise.last_reviewed_at < reviewed_before,
+                or_(Promise.snoozed_until.is_(None), Promise.snoozed_until <= now),
+            )
+            .order_by(Promise.rated_at, Promise.id)
+            .limit(limit)
+        )
+        if tracker_id is not None:
+            statement = statement.where(Promise.tracker_id == tracker_id)
+        return [DueRow._make(row) for row in self._session.execute(statement)]
+
+    def count_due(self, *, reviewed_before: datetime, now: datetime, tracker_id: int | None) -> int:
+        """The total when `due_promises` returned no row to carry it."""
+        statement = select(func.count()).where(
             Promise.current_rating == Rating.STALLED,
             Promise.last_reviewed_at < reviewed_before,
             or_(Promise.snoozed_until.is_(None), Promise.snoozed_until <= now),
         )
-        .order_by(Promise.rated_at, Promise.id)
-        .limit(limit)
-    )
-    if tracker_id is not None:
-        statement = statement.where(Promise.tracker_id == tracker_id)
-    return [DueRow._make(row) for row in session.execute(statement)]
+        if tracker_id is not None:
+            statement = statement.where(Promise.tracker_id == tracker_id)
+        return int(self._session.scalar(statement) or 0)
 
+    def insert_claim(
+        self, *, schedule_id: int, period_key: str, claimer: str, at: datetime
+    ) -> int | None:
+        """Insert the (schedule, period) row; None when it exists already.
 
-def count_due(
-    session: Session, *, reviewed_before: datetime, now: datetime, tracker_id: int | None
-) -> int:
-    """The total when `due_promises` returned no row to carry it."""
-    statement = select(func.count()).where(
-        Promise.current_rating == Rating.STALLED,
-        Promise.last_reviewed_at < reviewed_before,
-        or_(Promise.snoozed_until.is_(None), Promise.snoozed_until <= now),
-    )
-    if tracker_id is not None:
-        statement = statement.where(Promise.tracker_id == tracker_id)
-    return int(session.scalar(statement) or 0)
-
-
-def insert_claim(
-    session: Session, *, schedule_id: int, period_key: str, claimer: str, at: datetime
-) -> int | None:
-    """Insert the (schedule, period) row; None when it exists already.
-
-    ON CONFLICT DO NOTHING rather than catching the unique violation, so a lost race
-    never aborts the surrounding PostgreSQL transaction.
-    """
-    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(DigestRun)
-        .values(
-            schedule_id=schedule_id,
-            period_key=period_key,
-            claimed_by=claimer,
-            claimed_at=at,
-            attempts=1,
-            channel_id="",
-            item_count=0,
+        ON CONFLICT DO NOTHING rather than catching the unique violation, so a lost race
+        never aborts the surrounding PostgreSQL transaction.
+        """
+        statement = (
+            self._insert(DigestRun)
+            .values(
+                schedule_id=schedule_id,
+                period_key=period_key,
+                claimed_by=claimer,
+                claimed_at=at,
+                attempts=1,
+                channel_id="",
+                item_count=0,
+            )
+            .on_conflict_do_nothing(index_elements=["schedule_id", "period_key"])
+            .returning(DigestRun.id)
         )
-        .on_conflict_do_nothing(index_elements=["schedule_id", "period_key"])
-        .returning(DigestRun.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
+        return self._session.execute(statement).scalar_one_or_none()
 
+    def take_over_claim(
+        self,
+        *,
+        schedule_id: int,
+        period_key: str,
+        claimer: str,
+        at: datetime,
+        stale_before: datetime,
+        own_before: datetime,
+    ) -> tuple[int, int] | None:
+        """Re-claim an unposted row whose claim is stale (or is our own and old enough).
 
-def take_over_claim(
-    session: Session,
-    *,
-    schedule_id: int,
-    period_key: str,
-    claimer: str,
-    at: datetime,
-    stale_before: datetime,
-    own_before: datetime,
-) -> tuple[int, int] | None:
-    """Re-claim an unposted row whose claim is stale (or is our own and old enough).
-
-    One conditional UPDATE: on PostgreSQL a concurrent taker waits for our row lock, then
-    re-checks the condition against the new claimed_at and updates nothing.
-    Returns (run id, attempt number) or None.
-    """
-    statement = (
-        update(DigestRun)
-        .where(
-            DigestRun.schedule_id == schedule_id,
-            DigestRun.period_key == period_key,
-            DigestRun.posted_at.is_(None),
-            or_(
-                DigestRun.claimed_at < stale_before,
-                and_(DigestRun.claimed_by == claimer, DigestRun.claimed_at < own_before),
-            ),
+        One conditional UPDATE: on PostgreSQL a concurrent taker waits for our row lock, then
+        re-checks the condition against the new claimed_at and updates nothing.
+        Returns (run id, attempt number) or None.
+        """
+        statement = (
+            update(DigestRun)
+            .where(
+                DigestRun.schedule_id == schedule_id,
+                DigestRun.period_key == period_key,
+                DigestRun.posted_at.is_(None),
+                or_(
+                    DigestRun.claimed_at < stale_before,
+                    and_(DigestRun.claimed_by == claimer, DigestRun.claimed_at < own_before),
+                ),
+            )
+            .values(claimed_by=claimer, claimed_at=at, attempts=DigestRun.attempts + 1)
+            .returning(DigestRun.id, DigestRun.attempts)
+            .execution_options(synchronize_session=False)
         )
-        .values(claimed_by=claimer, claimed_at=at, attempts=DigestRun.attempts + 1)
-        .returning(DigestRun.id, DigestRun.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    row = session.execute(statement).one_or_none()
-    return (row[0], row[1]) if row else None
+        row = self._session.execute(statement).one_or_none()
+        return (row[0], row[1]) if row else None
 
+    def mark_posted(
+        self,
+        run_id: int,
+        *,
+        at: datetime,
+        channel_id: str,
+        message_ts: str | None,
+        item_count: int,
+    ) -> bool:
+        """Record the outcome once; False if the run was already recorded as posted."""
+        statement = (
+            update(DigestRun)
+            .where(DigestRun.id == run_id, DigestRun.posted_at.is_(None))
+            .values(
+                posted_at=at, channel_id=channel_id, message_ts=message_ts, item_count=item_count
+            )
+            .execution_options(synchronize_session=False)
+        )
+        result = self._session.execute(statement)
+        return isinstance(result, CursorResult) and result.rowcount == 1
 
-def mark_posted(
-    session: Session,
-    run_id: int,
-    *,
-    at: datetime,
-    channel_id: str,
-    message_ts: str | None,
-    item_count: int,
-) -> bool:
-    """Record the outcome once; False if the run was already recorded as posted."""
-    statement = (
-        update(DigestRun)
-        .where(DigestRun.id == run_id, DigestRun.posted_at.is_(None))
-        .values(posted_at=at, channel_id=channel_id, message_ts=message_ts, item_count=item_count)
-        .execution_options(synchronize_session=False)
-    )
-    result = session.execute(statement)
-    return isinstance(result, CursorResult) and result.rowcount == 1
+    def unposted_runs(self, *, limit: int) -> Sequence[DigestRun]:
+        """Claimed but never posted runs of enabled schedules, oldest claim first."""
+        statement = (
+            select(DigestRun)
+            .join(ReminderSchedule, ReminderSchedule.id == DigestRun.schedule_id)
+            .where(DigestRun.posted_at.is_(None), ReminderSchedule.enabled)
+            .order_by(DigestRun.claimed_at, DigestRun.id)
+            .limit(limit)
+        )
+        return self._session.scalars(statement).all()
 
-
-def unposted_runs(session: Session, *, limit: int) -> Sequence[DigestRun]:
-    """Claimed but never posted runs of enabled schedules, oldest claim first."""
-    statement = (
-        select(DigestRun)
-        .join(ReminderSchedule, ReminderSchedule.id == DigestRun.schedule_id)
-        .where(DigestRun.posted_at.is_(None), ReminderSchedule.enabled)
-        .order_by(DigestRun.claimed_at, DigestRun.id)
-        .limit(limit)
-    )
-    return session.scalars(statement).all()
-
-
-def run_for(session: Session, schedule_id: int, period_key: str) -> DigestRun | None:
-    statement = select(DigestRun).where(
-        DigestRun.schedule_id == schedule_id, DigestRun.period_key == period_key
-    )
-    return session.scalars(statement).one_or_none()
+    def run_for(self, schedule_id: int, period_key: str) -> DigestRun | None:
+        statement = select(DigestRun).where(
+            DigestRun.schedule_id == schedule_id, DigestRun.period_key == period_key
+        )
+        return self._session.scalars(statement).one_or_none()
