@@ -14,13 +14,13 @@ from slack_sdk import WebClient
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.digests import DigestService
-from promisebot.services.editors import EditorDirectory, GroupFetcher
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
+from promisebot.services.permissions import EditorDirectory, GroupFetcher, Permissions
 from promisebot.services.proposals import ProposalService
 from promisebot.services.schedules import ScheduleService
 from promisebot.settings import Settings
@@ -73,11 +73,12 @@ def build_services(
     fetch_group_members: GroupFetcher | None = None,
 ) -> Services:
     editors = EditorDirectory.from_settings(settings, fetch_group_members, clock)
+    permissions = Permissions(editors)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
-        is_editor=editors.is_editor,
+        permissions=permissions,
         lookup=LookupService(db, clock),
         evidence=EvidenceService(db, clock),
         home=HomeService(db, clock),
@@ -88,7 +89,6 @@ def build_services(
         ),
         schedules=ScheduleService(db, settings, clock, editors.is_editor),
         digests=DigestService(db, settings, clock, editors.is_editor),
-        editors=editors,
         proposals=ProposalService(db, settings, clock, editors),
     )
 

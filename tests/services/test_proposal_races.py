@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
 from promisebot.db.uow import Database
 from promisebot.domain import ProposalClosed, ProposalStatus, Rating, Verdict
-from promisebot.services.editors import EditorDirectory
+from promisebot.services.permissions import EditorDirectory
 from promisebot.services.proposal_views import ReviewResult
 from promisebot.services.proposals import ProposalService
 from promisebot.settings import load_settings

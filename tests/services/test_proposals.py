@@ -31,7 +31,7 @@ from promisebot.domain import (
     SelfReview,
     Verdict,
 )
-from promisebot.services.editors import EditorDirectory
+from promisebot.services.permissions import EditorDirectory
 from promisebot.services.proposal_views import (
     InvalidProposal,
     ProposalNotFound,

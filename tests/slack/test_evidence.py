@@ -79,7 +79,7 @@ def modal_values(**fields: str | date | None) -> dict[str, dict[str, dict[str, A
 
 
 def metadata(promise_id: int, channel: str | None = "C_DESK") -> str:
-    return json.dumps({"promise": promise_id, "channel": channel})
+    return json.dumps({"id": promise_id, "channel": channel})
 
 
 def wait_for_log(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 5.0) -> None:
@@ -240,7 +240,7 @@ def test_add_evidence_button_opens_the_modal_with_the_trigger(bot: Bot) -> None:
     view = opened.args["view"]
     assert view["callback_id"] == Views.EVIDENCE
     assert json.loads(view["private_metadata"]) == {
-        "promise": bot.promise_id("police-liability"),
+        "id": bot.promise_id("police-liability"),
         "channel": "C_DESK",
     }
     assert_valid_view(view)

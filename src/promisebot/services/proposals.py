@@ -29,7 +29,7 @@ from promisebot.domain import (
     check_proposal,
     split_links,
 )
-from promisebot.services.editors import EditorDirectory
+from promisebot.services.permissions import EditorDirectory
 from promisebot.services.proposal_decisions import (
     SYSTEM_ACTOR,
     Applied,

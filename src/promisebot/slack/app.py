@@ -12,7 +12,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from promisebot import logs
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command

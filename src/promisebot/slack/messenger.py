@@ -70,6 +70,43 @@ class Messenger:
         with httpx.Client(timeout=10) as http:
             http.post(response_url, json=body).raise_for_status()
 
+    def tell(
+        self,
+        user: str,
+        message: Message,
+        *,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        response_url: str | None = None,
+    ) -> bool:
+        """Tell one person something only they should see, wherever they are; never raises.
+
+        Through the `response_url` when there is one (it works in channels the bot has not
+        joined), else ephemerally in the channel (and thread), else, or when Slack refuses,
+        by direct message. False when nothing could be delivered (logged)."""
+        if response_url:
+            try:
+                self.respond(response_url, message)
+                return True
+            except httpx.HTTPError as error:
+                log.info("response_url answer to %s failed: %s", user, type(error).__name__)
+        if channel:
+            try:
+                self.ephemeral(channel, user, message, thread_ts=thread_ts)
+                return True
+            except SlackApiError as error:
+                log.info("chat.postEphemeral to %s refused: %s", user, error.response.get("error"))
+            except Exception:
+                log.warning("chat.postEphemeral to %s failed", user, exc_info=True)
+        try:
+            self.post(user, message)
+            return True
+        except SlackApiError as error:
+            log.warning("DM to %s not delivered: %s", user, error.response.get("error"))
+        except Exception:
+            log.warning("DM to %s failed", user, exc_info=True)
+        return False
+
     def permalink(self, channel: str, ts: str) -> str | None:
         try:
             response = self.client.chat_getPermalink(channel=channel, message_ts=ts)

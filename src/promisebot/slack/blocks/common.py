@@ -6,6 +6,7 @@ fake `<http://evil|link>` typed by anyone shows up as literal text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -57,6 +58,27 @@ class Message:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ModalContext:
+    """What a modal carries in `private_metadata`: the promise (propose, evidence) or the
+    proposal (reject) it is about, and the channel it was started from (where answers go)."""
+
+    subject_id: int
+    channel_id: str | None
+
+    def dump(self) -> str:
+        return json.dumps({"id": self.subject_id, "channel": self.channel_id})
+
+    @classmethod
+    def load(cls, text: str) -> ModalContext | None:
+        try:
+            data = json.loads(text)
+            channel = data.get("channel")
+            return cls(int(data["id"]), str(channel) if channel else None)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
 
 
 def escape(text: str) -> str:

@@ -3,7 +3,6 @@ confirmation and usage messages."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +13,7 @@ from promisebot.services.promise_views import PromiseCard
 from promisebot.slack.blocks.common import (
     Block,
     Message,
+    ModalContext,
     Views,
     context,
     escape,
@@ -37,27 +37,6 @@ USAGE = (
 
 def action_id(field: str) -> str:
     return f"evidence.{field}"
-
-
-@dataclass(frozen=True, slots=True)
-class ModalContext:
-    """What the modal carries in `private_metadata`: the promise, and the channel the card
-    was in (where the confirmation goes)."""
-
-    promise_id: int
-    channel_id: str | None
-
-    def dump(self) -> str:
-        return json.dumps({"promise": self.promise_id, "channel": self.channel_id})
-
-    @classmethod
-    def load(cls, text: str) -> ModalContext | None:
-        try:
-            data = json.loads(text)
-            channel = data.get("channel")
-            return cls(int(data["promise"]), str(channel) if channel else None)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ submitted state back."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +13,7 @@ from promisebot.domain import COMMENT_MAX, RATIONALE_MAX, Rating
 from promisebot.services.proposal_views import ProposalDraft, ProposalView
 from promisebot.slack.blocks.common import (
     Block,
+    ModalContext,
     Views,
     context,
     escape,
@@ -39,27 +39,6 @@ EXPIRED_FORM = "This form has expired. Close it and start again from the promise
 def field_action(field: str) -> str:
     """Action ids of modal inputs; a prefix of their own so no button handler matches them."""
     return f"proposal_form.{field}"
-
-
-@dataclass(frozen=True, slots=True)
-class ModalContext:
-    """What a modal carries in `private_metadata`: the promise (propose) or proposal
-    (reject) it is about, and the channel it was started from."""
-
-    subject_id: int
-    channel_id: str | None
-
-    def dump(self) -> str:
-        return json.dumps({"id": self.subject_id, "channel": self.channel_id})
-
-    @classmethod
-    def load(cls, text: str) -> ModalContext | None:
-        try:
-            data = json.loads(text)
-            channel = data.get("channel")
-            return cls(int(data["id"]), str(channel) if channel else None)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return None
 
 
 @dataclass(frozen=True, slots=True)

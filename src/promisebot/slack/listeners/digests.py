@@ -13,7 +13,7 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError, NotAnEditor
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.digests import parse_snooze_args
 from promisebot.services.schedule_times import USAGE, parse_schedule_id, parse_schedule_spec
 from promisebot.slack.blocks import digest as render
@@ -50,7 +50,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if action not in ("here", "list", "off"):
             raise DomainError(REMIND_USAGE)
         # Checked first, so a non-editor hears "editors only", not a lesson in syntax.
-        if not services.is_editor(request.user_id):
+        if not services.permissions.is_editor(request.user_id):
             raise NotAnEditor(MANAGE)
         if action == "list":
             return CommandReply(
@@ -66,7 +66,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
 
     def snooze_command(invocation: Invocation) -> CommandReply:
         user = invocation.request.user_id
-        if not services.is_editor(user):
+        if not services.permissions.is_editor(user):
             raise NotAnEditor("snooze reminders")
         ref, days = parse_snooze_args(invocation.args)
         result = services.digests.snooze_by_ref(ref, user, days)

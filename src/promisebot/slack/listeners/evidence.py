@@ -11,10 +11,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError, NotAnEditor
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.evidence import EvidenceAdded, EvidenceAlreadyListed, InvalidEvidence
 from promisebot.slack.blocks import evidence as render
-from promisebot.slack.blocks.common import Act, Message, Views
+from promisebot.slack.blocks.common import Act, Message, ModalContext, Views
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.messenger import Messenger
@@ -67,7 +67,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
 
     def evidence_command(invocation: Invocation) -> CommandReply:
         user = invocation.request.user_id
-        is_editor = services.is_editor(user)
+        is_editor = services.permissions.is_editor(user)
         if not is_editor:
             raise NotAnEditor("add evidence")
         query, url, note = parse_evidence_args(invocation.args)
@@ -92,7 +92,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         # A trigger_id works once and for 3 s: ack, read the card, open the modal at once.
         ack()
         request = ActionRequest.from_body(body)
-        if not services.is_editor(request.user_id):
+        if not services.permissions.is_editor(request.user_id):
             _tell(messenger, request, str(NotAnEditor("add evidence")))
             return
         if request.int_value is None:
@@ -102,13 +102,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             _tell(messenger, request, str(error))
             return
-        modal = render.ModalContext(card.id, request.channel_id)
+        modal = ModalContext(card.id, request.channel_id)
         client.views_open(trigger_id=request.trigger_id, view=render.evidence_modal(card, modal))
 
     @app.view(Views.EVIDENCE)
     def handle_evidence_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        modal = render.ModalContext.load(str(view.get("private_metadata") or ""))
+        modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
             ack(response_action="errors", errors={render.URL: EXPIRED_FORM})
             return
@@ -118,14 +118,14 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             return
         try:
             added = services.evidence.add(
-                promise_id=modal.promise_id,
+                promise_id=modal.subject_id,
                 url=form.url,
                 title=form.title,
                 publisher=form.publisher,
                 published_on=form.published_on,
                 note=form.note,
                 actor=user,
-                is_editor=services.is_editor(user),
+                is_editor=services.permissions.is_editor(user),
             )
         except InvalidEvidence as error:
             ack(response_action="errors", errors=_field_errors(error))

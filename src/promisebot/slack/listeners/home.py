@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.slack.blocks.home import home_view
 from promisebot.slack.messenger import Messenger
 
@@ -26,7 +26,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         user = str(event.get("user", ""))
         if not user:
             return
-        dashboard = services.home.dashboard(user, is_editor=services.is_editor(user))
+        dashboard = services.home.dashboard(user, is_editor=services.permissions.is_editor(user))
         permalinks = {
             item.proposal_id: found
             for item in dashboard.awaiting

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError, Rating, UnknownRating, parse_rating
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.promise_views import PromiseCard
 from promisebot.slack.blocks import lookup as render
 from promisebot.slack.blocks.common import Act, Message
@@ -58,7 +58,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if not query:
             return CommandReply(render.help_message())
         result = services.lookup.search(query)
-        is_editor = services.is_editor(invocation.request.user_id)
+        is_editor = services.permissions.is_editor(invocation.request.user_id)
         if result.card is not None:
             return CommandReply(
                 render.card_message(
@@ -104,7 +104,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if card is None:
             return
         message = render.card_message(
-            card, tz, is_editor=services.is_editor(request.user_id), permalinks=permalinks(card)
+            card,
+            tz,
+            is_editor=services.permissions.is_editor(request.user_id),
+            permalinks=permalinks(card),
         )
         respond(replace_original=True, **_payload(message))
 

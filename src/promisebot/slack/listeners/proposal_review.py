@@ -20,12 +20,12 @@ from promisebot.domain import (
     SelfReview,
     Verdict,
 )
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.proposal_views import InvalidProposal, ProposalView
 from promisebot.services.thread_replies import parse_reply
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks import proposals as render
-from promisebot.slack.blocks.common import Act, Views
+from promisebot.slack.blocks.common import Act, ModalContext, Views
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.listeners.proposal_updates import ProposalMessages
 from promisebot.slack.requests import ActionRequest
@@ -112,19 +112,21 @@ def register(app: App, services: Services, updates: ProposalMessages) -> None:
         except DomainError as error:
             tell(request, str(error))
             return
-        problem = refusal(proposal, request.user_id, services.is_editor(request.user_id))
+        problem = refusal(
+            proposal, request.user_id, services.permissions.is_editor(request.user_id)
+        )
         if problem is not None:
             tell(request, str(problem))
             if not proposal.is_open:
                 updates.sync_root(proposal)
             return
-        modal = modals.ModalContext(proposal.id, request.channel_id)
+        modal = ModalContext(proposal.id, request.channel_id)
         client.views_open(trigger_id=request.trigger_id, view=modals.reject_modal(proposal, modal))
 
     @app.view(Views.REJECT)
     def handle_reject_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        modal = modals.ModalContext.load(str(view.get("private_metadata") or ""))
+        modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
             ack(response_action="errors", errors={modals.REASON: modals.EXPIRED_FORM})
             return

@@ -15,7 +15,7 @@ from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.proposal_views import ProposalView, ReviewResult
 from promisebot.slack.blocks import proposals as render
 from promisebot.slack.blocks.common import Message

@@ -14,11 +14,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError
-from promisebot.services.container import Services
+from promisebot.services import Services
 from promisebot.services.proposal_views import InvalidProposal
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks import proposals as render
-from promisebot.slack.blocks.common import Act, Views
+from promisebot.slack.blocks.common import Act, ModalContext, Views
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.listeners import proposal_review
@@ -46,7 +46,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         promise = services.lookup.find_one(invocation.args)
         draft = services.proposals.draft(promise.id, request.user_id)
         modal = modals.propose_modal(
-            draft, modals.ModalContext(promise.id, request.channel_id or None), tz
+            draft, ModalContext(promise.id, request.channel_id or None), tz
         )
 
         def open_modal() -> None:
@@ -72,7 +72,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             tell(messenger, updates, request, str(error))
             return
-        modal = modals.ModalContext(draft.promise_id, request.channel_id)
+        modal = ModalContext(draft.promise_id, request.channel_id)
         client.views_open(
             trigger_id=request.trigger_id, view=modals.propose_modal(draft, modal, tz)
         )
@@ -80,7 +80,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     @app.view(Views.PROPOSE)
     def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        modal = modals.ModalContext.load(str(view.get("private_metadata") or ""))
+        modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
             ack(response_action="errors", errors={modals.RATIONALE: modals.EXPIRED_FORM})
             return

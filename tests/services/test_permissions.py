@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from promisebot.services.editors import EditorDirectory
+from promisebot.services.permissions import EditorDirectory
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
 
@@ -78,7 +78,7 @@ def test_slack_failure_keeps_the_last_known_list(caplog: pytest.LogCaptureFixtur
 
     group.failing = True
     clock.advance(seconds=301)
-    with caplog.at_level(logging.WARNING, logger="promisebot.services.editors"):
+    with caplog.at_level(logging.WARNING, logger="promisebot.services.permissions"):
         assert editors.is_editor("UALICE")
     assert "last known list (1 members)" in caplog.text
     assert "SEDITORS" in caplog.text

@@ -1,6 +1,7 @@
-"""Who counts as an editor: the configured user ids plus a Slack user group's members.
+"""Who may do what: editors are the configured user ids plus a Slack user group's members.
 
-The group is read through an injected fetcher (the Slack layer passes one calling
+Every service asks `Permissions`; listeners never decide who may act. The group is read
+through an injected fetcher (the Slack layer passes one calling
 `usergroups.users.list`), cached for a short TTL; when Slack cannot be reached the last
 known members stay in force.
 """
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from promisebot.domain import Clock
+from promisebot.domain import Clock, NotAnEditor
 from promisebot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -113,3 +114,18 @@ class EditorDirectory:
             self._group_members = fetched
             self._next_fetch = self._clock() + self._ttl
         return fetched
+
+
+class Permissions:
+    """The one policy: editors may change the tracker; anyone may read it."""
+
+    def __init__(self, editors: EditorDirectory) -> None:
+        self._editors = editors
+
+    def is_editor(self, user_id: str) -> bool:
+        return self._editors.is_editor(user_id)
+
+    def require_editor(self, user_id: str, action: str) -> None:
+        """Raise `NotAnEditor` ("Only editors can <action>.") unless the user is an editor."""
+        if not self._editors.is_editor(user_id):
+            raise NotAnEditor(action)
