@@ -336,7 +336,7 @@ class ModeResult:
     mode: str
     single: dict[str, Tally]
     loaded: dict[str, Tally]
-    first_lookup_ms: float
+    first_lookup: Tally
     memory: dict[str, tuple[float, float]]  # app: (VmRSS, VmHWM) in MB after the run
 
 
@@ -414,8 +414,7 @@ def run_mode(
         memory = {
             t.name: (memory_mb(t.process.pid), memory_mb(t.process.pid, "VmHWM")) for t in targets
         }
-    first_ms = first.latencies[0] if first.latencies else float("nan")
-    return ModeResult(mode, single_tallies, loaded_tallies, first_ms, memory)
+    return ModeResult(mode, single_tallies, loaded_tallies, first, memory)
 
 
 def index_build_seconds(database_url: str, queries: list[str]) -> float:
@@ -474,10 +473,14 @@ def print_report(
         bare, bot = result.single[BARE], result.single[PROMISEBOT]
         p50 = statistics.median(bot.latencies) / statistics.median(bare.latencies)
         rate = result.loaded[PROMISEBOT].rate / result.loaded[BARE].rate
+        first = result.first_lookup
+        first_text = (
+            f"{first.latencies[0]:.0f} ms" if first.latencies else f"failed ({list(first.errors)})"
+        )
         print(
             f"{result.mode}: p50 ratio promisebot/bare {p50:.2f} (target <= 0.5); "
             f"lookups/s ratio {rate:.2f} (target >= 0.8 at 10k, >= 0.5 at 100k); "
-            f"first lookup after start {result.first_lookup_ms:.0f} ms"
+            f"first lookup after start {first_text}"
         )
         for name in (BARE, PROMISEBOT):
             errors = result.single[name].errors + result.loaded[name].errors
