@@ -111,6 +111,11 @@ def test_history_window_and_pages(fake: FakeSlack, web_client: WebClient) -> Non
     assert [m["text"] for m in page["messages"]] == ["4", "3"] and page["has_more"]
     assert [m["text"] for m in rest["messages"]] == ["2", "1", "0"] and not rest["has_more"]
     assert rest["response_metadata"]["next_cursor"] == ""
+    after_first = web_client.conversations_history(channel="C1", oldest=ts[0], limit=2)
+    older = web_client.conversations_history(
+        channel="C1", oldest=ts[0], cursor=after_first["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in older["messages"]] == ["2", "1"]
 
 
 def test_get_permalink(web_client: WebClient) -> None:

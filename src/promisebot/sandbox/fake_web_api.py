@@ -321,26 +321,21 @@ class FakeWorkspace:
         `oldest`/`latest` are exclusive unless `inclusive`; metadata only when asked for."""
         channel = str(args.get("channel", ""))
         inclusive = _flag(args.get("inclusive"))
-        latest = args.get("latest")
-        if cursor := args.get("cursor"):
-            latest = base64.b64decode(str(cursor)).decode().removeprefix("next_ts:")
-            inclusive = True
         low = Decimal(str(args.get("oldest") or 0))
-        high = Decimal(str(latest)) if latest else None
+        high = Decimal(str(args["latest"])) if args.get("latest") else None
+        if cursor := args.get("cursor"):  # names the newest message of the page it asks for
+            high = Decimal(base64.b64decode(str(cursor)).decode().removeprefix("next_ts:"))
 
-        def wanted(ts: str, thread_ts: str) -> bool:
+        def within(ts: str) -> bool:
             at = Decimal(ts)
-            if thread_ts != ts:
-                return False
-            if inclusive:
-                return low <= at and (high is None or at <= high)
-            return low < at and (high is None or at < high)
+            above = low <= at if inclusive else low < at
+            return above and (high is None or (at <= high if inclusive or cursor else at < high))
 
         in_range = sorted(
             (
                 m
                 for (c, ts), m in self._messages.items()
-                if c == channel and wanted(ts, m.get("thread_ts", ts))
+                if c == channel and m.get("thread_ts", ts) == ts and within(ts)
             ),
             key=lambda m: Decimal(m["ts"]),
             reverse=True,
