@@ -4,7 +4,6 @@ thread, started by `start()` or `with` and shut down (and joined) by `stop()`.""
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 
@@ -48,10 +47,5 @@ class LocalServer(Generic[S]):
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
