@@ -258,13 +258,10 @@ class Load:
         user = self._approver(proposer, rng)
         event_id = f"Ev{uuid.uuid4().hex[:12].upper()}"
         word = rng.choice(["approve", "lgtm", ":+1:", "approved"])
-        status = driver.message_in_thread(
-            word, user=user, channel=channel, thread_ts=ts, event_id=event_id
-        ).status_code
+        event = driver.thread_message_event(word, user=user, channel=channel, thread_ts=ts)
+        status = driver.event(event, event_id=event_id).status_code
         if rng.random() < 0.25:  # Slack retrying the same delivery
-            retry = driver.message_in_thread(
-                word, user=user, channel=channel, thread_ts=ts, event_id=event_id, retry_num=1
-            )
+            retry = driver.signed(retry_num=1).event(event, event_id=event_id)
             status = max(status, retry.status_code)
             with self.tally.lock:
                 self.tally.duplicates_sent += 1

@@ -69,7 +69,7 @@ def test_http_replica_serves_and_stops_cleanly(tmp_path: Path) -> None:
                 response = driver.command("help")
                 assert response.status_code == 200
                 assert "/promise list" in response.text
-                assert driver.command("help", signature="v0=bad").status_code == 401
+                assert driver.signed(signature="v0=bad").command("help").status_code == 401
         finally:
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=30)

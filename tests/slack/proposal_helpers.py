@@ -192,10 +192,20 @@ class Desk:
             expect if expect is not None else {"chat.postMessage": 1, "chat.update": 1},
         )
 
-    def reply(self, root: Root, text: str, user: str, **options: Any) -> httpx.Response:
-        return self.driver.message_in_thread(
-            text, user=user, channel=root.channel, thread_ts=root.ts, **options
+    def reply(
+        self,
+        root: Root,
+        text: str,
+        user: str,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> httpx.Response:
+        driver = self.driver if retry_num is None else self.driver.signed(retry_num=retry_num)
+        event = driver.thread_message_event(
+            text, user=user, channel=root.channel, thread_ts=root.ts
         )
+        return driver.event(event, event_id=event_id)
 
     def reject_by_button(self, root: Root, user: str, reason: str | None) -> httpx.Response:
         modal = self.run(lambda: self.press(root, Act.REJECT, user), {"views.open": 1})
