@@ -1,4 +1,4 @@
-"""What the proposal service hands the Slack layer: frozen read models, its errors and the
+"""What the proposal service hands its callers: frozen read models, its errors and the
 field checks behind InvalidProposal.
 
 A view carries everything needed to render (or re-render, after a failed Slack call) a
