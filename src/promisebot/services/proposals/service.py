@@ -1,10 +1,6 @@
-"""ProposalService: peer-approved rating changes (propose, review, withdraw, expire) and the
-reads that render them.
-
-Lock order, everywhere: the promise row, then the proposal row(s). Concurrent reviewers of
-one promise queue on its lock, so each decision sees every review committed before it.
-The domain's ProposalState makes every decision; this module loads it and persists it.
-"""
+"""ProposalService: propose, review, withdraw, expire, and the reads that render a proposal.
+Lock order everywhere: the promise row, then the proposal row(s), so concurrent reviewers
+of one promise queue and each decision sees every review committed before it."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""What Slack is told after a proposal's change has committed: the thread root posted or
-re-rendered, the thread acknowledgement, the announcement, stale siblings.
-
-Every call here is best effort and runs after the commit: a Slack failure is logged and
-never undoes or loses the change, because each root is a pure rendering of the database's
-state (`ProposalService.get`), and the next event on the proposal re-renders it.
-"""
+"""Post-commit Slack updates for proposals: the root posted or re-rendered, thread notes, the
+announcement, stale siblings. Best effort: a failed call is logged and loses nothing, since
+each root is a rendering of the database (`ProposalService.get`) that the next event redoes."""
 
 from __future__ import annotations
 
@@ -69,7 +65,7 @@ class ProposalNotifier:
             log.exception("proposal %s: posted at %s but not recorded", proposal.id, posted.ts)
             return None
 
-    # -- after a review or a withdrawal ---------------------------------------------
+    # -- after a review or a withdrawal -----------------------------------------------------
 
     def after_review(self, result: ReviewResult) -> None:
         proposal = result.proposal
