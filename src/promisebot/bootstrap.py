@@ -14,7 +14,9 @@ from slack_sdk import WebClient
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
+from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
+from promisebot.services.deliveries import DeliveryService
 from promisebot.services.digests import DigestService
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
@@ -26,8 +28,8 @@ from promisebot.services.schedules import ScheduleService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
-from promisebot.slack.listeners.proposals import expiry_job
 from promisebot.slack.messenger import Messenger
+from promisebot.slack.notify.proposals import ProposalNotifier
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Runtime:
 
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
-        return [expiry_job(self.services, self.messenger)]
+        proposals = self.services.proposals
+        return [expiry_job(proposals, ProposalNotifier(proposals, self.settings, self.messenger))]
 
     def with_scheduler(self) -> tuple[Runtime, PromisebotScheduler]:
         """A scheduler for this process (not started), and a runtime whose schedule commands
@@ -89,7 +92,8 @@ def build_services(
         ),
         schedules=ScheduleService(db, settings, clock, editors.is_editor),
         digests=DigestService(db, settings, clock, editors.is_editor),
-        proposals=ProposalService(db, settings, clock, editors),
+        proposals=ProposalService(db, settings, clock, permissions),
+        deliveries=DeliveryService(db, clock),
     )
 
 

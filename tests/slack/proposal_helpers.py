@@ -245,16 +245,17 @@ class Desk:
         with self.bot.db.reading() as uow:
             row = uow.session.get(Proposal, root.proposal_id)
             assert row is not None
-            return ProposalRow(
-                row.status,
-                row.from_rating,
-                row.to_rating,
-                row.approvals_required,
-                row.channel_id,
-                row.message_ts,
-                row.rationale,
-                list(row.evidence_links),
+            return proposal_row(row)
+
+    def open_proposals(self, external_id: str) -> list[ProposalRow]:
+        promise_id = self.bot.promise_id(external_id)
+        with self.bot.db.reading() as uow:
+            statement = (
+                select(Proposal)
+                .where(Proposal.promise_id == promise_id, Proposal.status == ProposalStatus.OPEN)
+                .order_by(Proposal.id)
             )
+            return [proposal_row(row) for row in uow.session.scalars(statement)]
 
     def reviews(self, root: Root) -> list[tuple[str, Verdict, str]]:
         with self.bot.db.reading() as uow:
@@ -291,6 +292,19 @@ class Desk:
             return set(
                 uow.session.scalars(select(Evidence.url).where(Evidence.promise_id == promise_id))
             )
+
+
+def proposal_row(row: Proposal) -> ProposalRow:
+    return ProposalRow(
+        row.status,
+        row.from_rating,
+        row.to_rating,
+        row.approvals_required,
+        row.channel_id,
+        row.message_ts,
+        row.rationale,
+        list(row.evidence_links),
+    )
 
 
 def start_desk(make_bot: Callable[..., Bot]) -> Desk:
