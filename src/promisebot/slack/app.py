@@ -18,6 +18,7 @@ from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
 from promisebot.slack.listeners import digests, evidence, home, lookup, proposals
 from promisebot.slack.messenger import Messenger
+from promisebot.slack.verification import SignatureCheck
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,6 +37,11 @@ def create_app(services: Services, client: WebClient, *, executor_threads: int =
             max_workers=executor_threads, thread_name_prefix="listener"
         ),
         logger=logging.getLogger("promisebot.bolt"),
+        # Our check runs in the same place (before authorization) but logs why, not the body.
+        request_verification_enabled=False,
+        before_authorize=SignatureCheck(
+            signing_secret.get_secret_value() if signing_secret else None
+        ),
     )
     app.use(_tag_logs_with_request_id)
     messenger = Messenger(client)
