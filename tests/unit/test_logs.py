@@ -60,11 +60,11 @@ def test_every_logger_is_redacted_through_the_configured_handler(
     saved = root.handlers[:], root.level
     try:
         logs.configure("DEBUG", fmt)
-        logging.getLogger("slack_bolt.RequestVerification").info(
+        logging.getLogger("slack_bolt.promisebot_test").info(
             "Invalid request signature detected (body: %s)",
             f"text=secret+words&response_url={HOOK}",
         )
-        logging.getLogger("slack_sdk.web.base_client").warning("Failed to post to %s", HOOK)
+        logging.getLogger("slack_sdk.promisebot_test").warning("Failed to post to %s", HOOK)
         try:
             raise RuntimeError(f"refused {ACTION_HOOK}")
         except RuntimeError:
