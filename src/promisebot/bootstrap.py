@@ -30,6 +30,7 @@ from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.notify.proposals import ProposalNotifier
+from promisebot.slack.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,15 @@ class Runtime:
     services: Services
     client: WebClient
     messenger: Messenger
+    workspace: Workspace
 
     def slack_app(self) -> App:
-        return create_app(self.services, self.client, executor_threads=self.settings.http_threads)
+        return create_app(
+            self.services,
+            self.client,
+            self.workspace,
+            executor_threads=self.settings.http_threads,
+        )
 
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
@@ -118,4 +125,5 @@ def build_runtime(
         services=build_services(settings, database, clock, usergroup_fetcher(client)),
         client=client,
         messenger=Messenger(client),
+        workspace=Workspace(client),
     )

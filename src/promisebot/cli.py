@@ -81,6 +81,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
+    import threading
+
     from slack_sdk.errors import SlackApiError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -90,6 +92,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from promisebot.slack.blocks.digest import render_digest, render_digest_text
     from promisebot.slack.client import build_web_client
     from promisebot.slack.messenger import Messenger
+    from promisebot.slack.workspace import REJECTED_TOKEN_ERRORS, RejectedBotToken, Workspace
 
     settings = _settings()
     if args.threshold is not None and not 1 <= args.threshold <= 3650:
@@ -114,12 +117,23 @@ def cmd_digest(args: argparse.Namespace) -> int:
     if not content.items and not settings.digest_post_all_clear:
         print(f"Nothing is due (threshold {content.threshold_days} days); nothing was posted.")
         return 0
+    client = build_web_client(settings)
     try:
-        posted = Messenger(build_web_client(settings)).post(
-            args.channel, render_digest(content, settings.tz)
+        # A few attempts (one log line each), then give up: this is a one-off command.
+        team = Workspace(client).keep_verifying(threading.Event(), max_attempts=4)
+    except RejectedBotToken as error:
+        raise CommandError(str(error)) from None
+    if team is None:
+        raise CommandError(
+            f"Cannot reach the Slack API at {settings.slack_api_url}; nothing was posted."
         )
+    try:
+        posted = Messenger(client).post(args.channel, render_digest(content, settings.tz))
     except SlackApiError as error:
-        raise CommandError(f"Slack refused the digest: {error.response.get('error')}.") from None
+        code = str(error.response.get("error"))
+        if code in REJECTED_TOKEN_ERRORS:
+            raise CommandError(str(RejectedBotToken(code))) from None
+        raise CommandError(f"Slack refused the digest: {code}.") from None
     except OSError as error:
         raise CommandError(f"Cannot reach Slack: {error}.") from None
     print(f"Posted the digest ({content.total_due} due) to {posted.channel} at {posted.ts}.")
