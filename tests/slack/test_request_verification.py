@@ -10,7 +10,6 @@ from urllib.parse import quote_plus, urlencode
 
 import pytest
 
-from promisebot.sandbox.driver import FORM
 from promisebot.sandbox.payloads import SlackPayloads
 from tests.slack.conftest import Bot
 
@@ -32,6 +31,9 @@ def _assert_no_body_at_info(
             assert fragment not in line, (record.name, line)
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 def test_stale_timestamp_and_wrong_signature_are_logged_apart_without_the_body(
     bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -41,10 +43,10 @@ def test_stale_timestamp_and_wrong_signature_are_logged_apart_without_the_body(
     payload["response_url"] = "https://hooks.slack.com/commands/T0001/2583280222628/NR6ppC3PF3w"
     body = urlencode(payload)
 
-    stale = bot.driver.post(body, FORM, timestamp=int(time.time()) - 3600)
+    stale = bot.driver.signed(timestamp=int(time.time()) - 3600).post(body, FORM)
     stale_logs = _refusals(caplog)
     caplog.clear()
-    wrong = bot.driver.post(body, FORM, signature="v0=" + "0" * 64)
+    wrong = bot.driver.signed(signature="v0=" + "0" * 64).post(body, FORM)
     wrong_logs = _refusals(caplog)
 
     assert (stale.status_code, wrong.status_code) == (401, 401)
@@ -65,7 +67,7 @@ def test_refused_interactive_payload_keeps_its_body_out_of_the_log(
     )
     body = urlencode({"payload": json.dumps(payload)})
 
-    response = bot.driver.post(body, FORM, signature="v0=bad")
+    response = bot.driver.signed(signature="v0=bad").post(body, FORM)
 
     assert response.status_code == 401
     assert len(_refusals(caplog)) == 1
