@@ -12,8 +12,7 @@ from slack_bolt import Ack, App
 
 from promisebot.domain import DomainError
 from promisebot.services import Services
-from promisebot.services.reminders import SNOOZE_MAX_DAYS, InvalidSnooze, ScheduleSpec
-from promisebot.services.reminders.cadence import DAY_NAMES
+from promisebot.services.reminders import DAY_NAMES, SNOOZE_MAX_DAYS, InvalidSnooze, ScheduleSpec
 from promisebot.slack.blocks import digest as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.blocks.lookup import error_message
