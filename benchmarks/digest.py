@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from promisebot.bootstrap import build_services
 from promisebot.db import migrate
 from promisebot.db.models import Evidence, Promise, Tracker
 from promisebot.db.uow import Database
 from promisebot.domain import Rating
-from promisebot.services.digests import DigestService
 from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import message_size
 from promisebot.slack.blocks.digest import render_digest
@@ -104,7 +104,7 @@ def bench(label: str, url: str, promises: int, stalled: int, runs: int) -> None:
     try:
         populate(db, promises, stalled)
         settings = load_settings(database_url=url)
-        service = DigestService(db, settings, lambda: NOW, lambda _user: False)
+        service = build_services(settings, db, lambda: NOW).digests
         select_ms: list[float] = []
         total_ms: list[float] = []
         content = None

@@ -36,12 +36,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
+from promisebot.bootstrap import build_services
 from promisebot.db import migrate
 from promisebot.db.uow import Database
 from promisebot.domain import Rating, utcnow
 from promisebot.sandbox import FakeSlack, SlackDriver
-from promisebot.services.schedule_times import parse_schedule_spec
-from promisebot.services.schedules import ScheduleService
+from promisebot.services.reminders import ScheduleSpec
 from promisebot.services.trackers import load_demo
 from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import Act, Views
@@ -272,11 +272,11 @@ class Load:
 
 def create_schedules(db: Database, url: str, fire_in: float) -> tuple[str, float]:
     """Daily schedules at the first whole minute at least `fire_in` seconds away."""
-    settings = load_settings(database_url=url, timezone="UTC")
-    service = ScheduleService(db, settings, utcnow, lambda _user: True)
+    settings = load_settings(database_url=url, timezone="UTC", editors=EDITORS[0])
+    service = build_services(settings, db, utcnow).schedules
     target = utcnow() + timedelta(seconds=fire_in + 60)
     fire = target.replace(second=0, microsecond=0)
-    spec = parse_schedule_spec(f"daily {fire:%H:%M} 30")
+    spec = ScheduleSpec(tuple(range(7)), fire.hour, fire.minute, 30)
     for channel in DIGEST_CHANNELS:
         service.create(channel, EDITORS[0], spec, timezone="UTC")
     return f"{fire:%H:%M} UTC", fire.timestamp()

@@ -17,14 +17,13 @@ from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
 from promisebot.services.deliveries import DeliveryService
-from promisebot.services.digests import DigestService
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import EditorDirectory, GroupFetcher, Permissions
 from promisebot.services.proposals import ProposalService
-from promisebot.services.schedules import ScheduleService
+from promisebot.services.reminders import DigestService, ScheduleService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
@@ -59,11 +58,7 @@ class Runtime:
         """A scheduler for this process (not started), and a runtime whose schedule commands
         re-sync it at once instead of at its next poll."""
         scheduler = PromisebotScheduler(
-            self.db,
-            self.settings,
-            self.messenger,
-            clock=self.services.clock,
-            extra_jobs=self.scheduled_jobs(),
+            self.services, self.messenger, extra_jobs=self.scheduled_jobs()
         )
 
         def resync() -> None:
@@ -97,8 +92,8 @@ def build_services(
             if settings.fetch_link_titles
             else None
         ),
-        schedules=ScheduleService(db, settings, clock, editors.is_editor),
-        digests=DigestService(db, settings, clock, editors.is_editor),
+        schedules=ScheduleService(db, settings, clock, permissions),
+        digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
         deliveries=DeliveryService(db, clock),
     )

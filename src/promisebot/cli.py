@@ -86,41 +86,35 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from slack_sdk.errors import SlackApiError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from promisebot.db.uow import Database
-    from promisebot.domain import utcnow
-    from promisebot.services.digests import DigestService
+    from promisebot.bootstrap import build_runtime
     from promisebot.slack.blocks.digest import render_digest, render_digest_text
-    from promisebot.slack.client import build_web_client
-    from promisebot.slack.messenger import Messenger
-    from promisebot.slack.workspace import REJECTED_TOKEN_ERRORS, RejectedBotToken, Workspace
+    from promisebot.slack.workspace import REJECTED_TOKEN_ERRORS, RejectedBotToken
 
     settings = _settings()
     if args.threshold is not None and not 1 <= args.threshold <= 3650:
         raise CommandError("--threshold must be a number of days from 1 to 3650.")
     if not args.dry_run and settings.slack_bot_token is None:
         raise CommandError("SLACK_BOT_TOKEN is not set; use --dry-run to print the digest.")
-    db = Database(settings.sqlalchemy_url)
+    runtime = build_runtime(settings)
     try:
         # A manual digest needs no DigestRun claim: the operator asked for exactly one.
-        service = DigestService(db, settings, utcnow, lambda _user: False)
-        content = service.collect_due(args.threshold)
+        content = runtime.services.digests.collect_due(args.threshold)
     except SQLAlchemyError as error:
         raise CommandError(
             f"Cannot read the database ({type(error).__name__}); is it migrated? "
             "Run `promisebot db upgrade`."
         ) from None
     finally:
-        db.dispose()
+        runtime.close()
     if args.dry_run:
         print(render_digest_text(content, settings.tz))
         return 0
     if not content.items and not settings.digest_post_all_clear:
         print(f"Nothing is due (threshold {content.threshold_days} days); nothing was posted.")
         return 0
-    client = build_web_client(settings)
     try:
         # A few attempts (one log line each), then give up: this is a one-off command.
-        team = Workspace(client).keep_verifying(threading.Event(), max_attempts=4)
+        team = runtime.workspace.keep_verifying(threading.Event(), max_attempts=4)
     except RejectedBotToken as error:
         raise CommandError(str(error)) from None
     if team is None:
@@ -128,7 +122,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
             f"Cannot reach the Slack API at {settings.slack_api_url}; nothing was posted."
         )
     try:
-        posted = Messenger(client).post(args.channel, render_digest(content, settings.tz))
+        posted = runtime.messenger.post(args.channel, render_digest(content, settings.tz))
     except SlackApiError as error:
         code = str(error.response.get("error"))
         if code in REJECTED_TOKEN_ERRORS:

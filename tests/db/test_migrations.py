@@ -1,8 +1,11 @@
-"""Migrations: empty → head → base → head on the run's database, and no model drift."""
+"""Migrations: empty → head → base → head on the run's database, one step down and up
+again, data kept across them, and no model drift."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect, text
 
 from promisebot.db import migrate
 from promisebot.db.models import Base
@@ -28,3 +31,57 @@ def test_upgrade_downgrade_upgrade_round_trip(fresh_database_url: str) -> None:
 
 def test_models_and_migrations_agree(database_url: str) -> None:
     assert migrate.drift(database_url) == []
+
+
+def _columns(url: str, table: str) -> list[str]:
+    engine = create_db_engine(url)
+    try:
+        return [column["name"] for column in inspect(engine).get_columns(table)]
+    finally:
+        engine.dispose()
+
+
+def test_head_down_one_step_and_up_again(fresh_database_url: str) -> None:
+    migrate.upgrade(fresh_database_url)
+    assert "cron" not in _columns(fresh_database_url, "reminder_schedules")
+    migrate.downgrade(fresh_database_url, "-1")
+    assert "cron" in _columns(fresh_database_url, "reminder_schedules")
+    migrate.upgrade(fresh_database_url)
+    assert _columns(fresh_database_url, "reminder_schedules") == [
+        column.name for column in Base.metadata.tables["reminder_schedules"].columns
+    ]
+
+
+def test_dropping_the_cron_column_keeps_schedules_and_their_digest_runs(
+    fresh_database_url: str,
+) -> None:
+    migrate.upgrade(fresh_database_url, "0001")
+    engine = create_db_engine(fresh_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO reminder_schedules (id, channel_id, days_of_week, local_time, "
+                    "cron, timezone, stalled_after_days, enabled, created_by, created_at, "
+                    "updated_at) VALUES (1, 'C1', 'mon', '09:00', NULL, 'UTC', 30, true, 'U1', "
+                    ":at, :at)"
+                ),
+                {"at": datetime(2026, 11, 30, tzinfo=UTC)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO digest_runs (schedule_id, period_key, claimed_by, claimed_at, "
+                    "attempts, channel_id, item_count) "
+                    "VALUES (1, '2026-11-30T09:00', 'r', :at, 1, 'C1', 0)"
+                ),
+                {"at": datetime(2026, 11, 30, tzinfo=UTC)},
+            )
+        migrate.upgrade(fresh_database_url)
+        with engine.connect() as connection:
+            counts = [
+                connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("reminder_schedules", "digest_runs")
+            ]
+        assert counts == [1, 1]
+    finally:
+        engine.dispose()

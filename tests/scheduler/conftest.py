@@ -16,7 +16,7 @@ from promisebot.settings import Settings, load_settings
 from promisebot.slack.client import build_web_client
 from promisebot.slack.messenger import Messenger
 from tests.clock import FakeClock
-from tests.scheduler.support import MONDAY_9AM
+from tests.scheduler.support import MONDAY_9AM, build
 
 RETRY_AFTER = timedelta(minutes=5)
 
@@ -54,6 +54,7 @@ def make_runner(
     def make(claimer: str = "replica-a", **overrides: Any) -> DigestRunner:
         settings = make_settings(**overrides)
         messenger = Messenger(build_web_client(settings))
-        return DigestRunner(db, settings, messenger, clock, claimer, retry_after=RETRY_AFTER)
+        services = build(db, clock, settings)
+        return DigestRunner(services, messenger, claimer, retry_after=RETRY_AFTER)
 
     return make

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from promisebot.bootstrap import build_services
 from promisebot.db.uow import Database
 from promisebot.scheduler import DigestRunner
 from promisebot.settings import load_settings
@@ -38,10 +39,8 @@ def main(config: dict[str, Any]) -> None:
     messenger_type = DyingMessenger if config.get("die_before_post") else Messenger
     clock = FakeClock(datetime.fromisoformat(config["now"]))
     runner = DigestRunner(
-        db,
-        settings,
+        build_services(settings, db, clock),
         messenger_type(build_web_client(settings)),
-        clock,
         config["claimer"],
         retry_after=timedelta(minutes=5),
     )

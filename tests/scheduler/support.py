@@ -8,18 +8,24 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
+from promisebot.bootstrap import build_services
 from promisebot.db.models import Evidence, Promise, ReminderSchedule, Tracker
 from promisebot.db.uow import Database
-from promisebot.domain import Rating
+from promisebot.domain import Clock, Rating
+from promisebot.services import Services
+from promisebot.settings import Settings, load_settings
 
 # Monday 30 Nov 2026, 09:00 in New York (EST, UTC-5).
 MONDAY_9AM = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
+EVERY_DAY = "mon,tue,wed,thu,fri,sat,sun"  # as a daily schedule's days are stored
 EDITOR = "U_EDITOR"
 REPORTER = "U_REPORTER"
 
 
-def is_editor(user: str) -> bool:
-    return user == EDITOR
+def build(db: Database, clock: Clock, settings: Settings | None = None) -> Services:
+    """The real services, composed as `bootstrap` does; EDITOR is the one editor unless
+    `settings` say otherwise."""
+    return build_services(settings or load_settings(editors=EDITOR), db, clock)
 
 
 def add_tracker(db: Database, slug: str = "gov", name: str = "Governor tracker") -> int:

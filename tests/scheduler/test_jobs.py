@@ -14,13 +14,19 @@ import pytest
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
 from promisebot.scheduler import PromisebotScheduler
-from promisebot.services.schedule_times import Cadence
-from promisebot.services.schedules import ScheduleService, parse_schedule_spec
+from promisebot.services.reminders import Cadence, ScheduleSpec
 from promisebot.settings import Settings
 from promisebot.slack.client import build_web_client
 from promisebot.slack.messenger import Messenger
 from tests.clock import FakeClock
-from tests.scheduler.support import EDITOR, MONDAY_9AM, add_promise, add_schedule, is_editor
+from tests.scheduler.support import (
+    EDITOR,
+    EVERY_DAY,
+    MONDAY_9AM,
+    add_promise,
+    add_schedule,
+    build,
+)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -39,7 +45,7 @@ def make_scheduler(
     def make(**options: Any) -> PromisebotScheduler:
         settings = make_settings()
         scheduler = PromisebotScheduler(
-            db, settings, Messenger(build_web_client(settings)), clock=clock, **options
+            build(db, clock, settings), Messenger(build_web_client(settings)), **options
         )
         started.append(scheduler)
         return scheduler
@@ -53,7 +59,7 @@ def test_start_builds_a_job_per_enabled_schedule_plus_housekeeping(
     db: Database, make_scheduler: Callable[..., PromisebotScheduler]
 ) -> None:
     monday = add_schedule(db, days="mon", at="09:00")
-    daily = add_schedule(db, days="daily", at="17:30", timezone="Europe/London")
+    daily = add_schedule(db, days=EVERY_DAY, at="17:30", timezone="Europe/London")
     scheduler = make_scheduler(extra_jobs=[("proposals:expire", lambda: None, 3600)])
 
     scheduler.start()
@@ -63,7 +69,7 @@ def test_start_builds_a_job_per_enabled_schedule_plus_housekeeping(
     now = datetime.now(UTC)
     for schedule_id, cadence in (
         (monday, Cadence.of("mon", "09:00", "America/New_York")),
-        (daily, Cadence.of("daily", "17:30", "Europe/London")),
+        (daily, Cadence.of(EVERY_DAY, "17:30", "Europe/London")),
     ):
         expected = cadence.next_after(now - timedelta(seconds=5))
         assert scheduler.next_run_time(f"digest:{schedule_id}") in (
@@ -80,10 +86,10 @@ def test_jobs_follow_schedule_changes_made_by_another_replica(
 ) -> None:
     scheduler = make_scheduler(sync_seconds=0.1)
     scheduler.start()
-    other_replica = ScheduleService(db, make_settings(), clock, is_editor)
+    other_replica = build(db, clock, make_settings(editors=EDITOR)).schedules
     assert scheduler.digest_job_ids() == []
 
-    created = other_replica.create("C1", EDITOR, parse_schedule_spec("mon,thu 09:00"))
+    created = other_replica.create("C1", EDITOR, ScheduleSpec((0, 3), 9, 0))
     eventually(lambda: scheduler.digest_job_ids() == [f"digest:{created.id}"])
     other_replica.disable(created.id, EDITOR)
     eventually(lambda: scheduler.digest_job_ids() == [])

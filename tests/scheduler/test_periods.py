@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from promisebot.scheduler import CadenceTrigger
-from promisebot.services.schedule_times import Cadence
+from promisebot.services.reminders import Cadence
+from tests.scheduler.support import EVERY_DAY
 
 NY = ZoneInfo("America/New_York")
 
@@ -59,7 +60,7 @@ def test_latest_at_or_before_and_next_after_meet_at_the_fire_time() -> None:
 
 
 def test_a_time_in_the_spring_gap_fires_at_the_end_of_the_gap() -> None:
-    cadence = Cadence.of("daily", "02:30", "America/New_York")
+    cadence = Cadence.of(EVERY_DAY, "02:30", "America/New_York")
 
     day_before = cadence.next_after(utc(2026, 3, 7))
     gap_day = cadence.next_after(day_before)
@@ -74,7 +75,7 @@ def test_a_time_in_the_spring_gap_fires_at_the_end_of_the_gap() -> None:
 
 
 def test_an_ambiguous_fall_back_time_fires_once() -> None:
-    cadence = Cadence.of("daily", "01:30", "America/New_York")
+    cadence = Cadence.of(EVERY_DAY, "01:30", "America/New_York")
 
     first = cadence.next_after(utc(2026, 11, 1, 0, 0))
     then = cadence.next_after(first)

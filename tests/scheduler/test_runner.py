@@ -9,16 +9,15 @@ from datetime import timedelta
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
 from promisebot.scheduler import DigestRunner, RunOutcome, RunStatus
-from promisebot.services.digests import DigestService
-from promisebot.settings import load_settings
 from tests.clock import FakeClock
 from tests.scheduler.support import (
     EDITOR,
+    EVERY_DAY,
     MONDAY_9AM,
     add_promise,
     add_schedule,
     assert_valid_blocks,
-    is_editor,
+    build,
 )
 
 Runner = Callable[..., DigestRunner]
@@ -59,9 +58,7 @@ def test_posts_the_digest_once_and_records_it(
     assert message["channel"] == "C_NEWS"
     assert posted_ids(fake) == [[str(a), str(b)]]
     assert_valid_blocks(message["blocks"])
-    run = DigestService(db, load_settings(), lambda: MONDAY_9AM, is_editor).run_status(
-        schedule, PERIOD
-    )
+    run = build(db, lambda: MONDAY_9AM).digests.run_status(schedule, PERIOD)
     assert run is not None and run.message_ts == first.message_ts and run.item_count == 2
 
 
@@ -152,7 +149,7 @@ def test_catch_up_after_downtime_posts_one_digest_for_the_latest_period(
     db: Database, fake: FakeSlack, make_runner: Runner, clock: FakeClock
 ) -> None:
     add_promise(db, "a", now=MONDAY_9AM - WEEK)
-    daily = add_schedule(db, days="daily", channel="C_DAILY")
+    daily = add_schedule(db, days=EVERY_DAY, channel="C_DAILY")
     add_schedule(db, days="tue", channel="C_TUESDAY")  # its latest period is days ago
     # Down since last Monday; back up at 13:30, 4.5 hours after today's 09:00.
     clock.set(MONDAY_9AM + timedelta(hours=4, minutes=30))
@@ -199,7 +196,7 @@ def test_reviewed_and_snoozed_promises_drop_out_of_the_next_digest(
     stays = add_promise(db, "stays", now=MONDAY_9AM, stalled_days=200)
     schedule = add_schedule(db)
     runner = make_runner()
-    editors = DigestService(db, load_settings(), clock, is_editor)
+    editors = build(db, clock).digests
 
     runner.run_due(schedule)
     editors.mark_reviewed(reviewed, EDITOR)

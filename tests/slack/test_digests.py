@@ -34,8 +34,7 @@ DEMO_DUE = {
 
 
 def runner(bot: Bot) -> DigestRunner:
-    settings, messenger = bot.runtime.settings, bot.runtime.messenger
-    return DigestRunner(bot.db, settings, messenger, bot.clock, "test-runner")
+    return DigestRunner(bot.runtime.services, bot.runtime.messenger, "test-runner")
 
 
 def add_schedule(bot: Bot, channel: str = DIGEST_CHANNEL) -> int:
@@ -398,8 +397,9 @@ def test_snooze_command_snoozes_and_lifts(bot: Bot) -> None:
         ("police-liability", "Give a promise id and a number of days."),
         ("police-liability soon", "'soon' is not a number of days."),
         ("police-liability 400", "Snooze for at most 365 days."),
-        ("no-such-promise 30", "`no-such-promise` could not be found"),
-        ("nowhere/police-liability 30", "`nowhere/police-liability` could not be found"),
+        # The one PromiseNotFound, worded as lookup words it.
+        ("no-such-promise 30", "No promise matches `no-such-promise`."),
+        ("nowhere/police-liability 30", "No promise matches `nowhere/police-liability`."),
     ],
 )
 def test_snooze_command_bad_input_changes_nothing(bot: Bot, args: str, problem: str) -> None:

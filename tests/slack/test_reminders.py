@@ -243,7 +243,7 @@ def scheduled_bot(db: Database, fake_slack: FakeSlack) -> Iterator[ScheduledBot]
     )
     clock = FakeClock()
     runtime = build_runtime(settings, clock=clock, db=db)
-    scheduler = PromisebotScheduler(db, settings, runtime.messenger, clock=clock)
+    scheduler = PromisebotScheduler(runtime.services, runtime.messenger)
     synced = threading.Semaphore(0)
 
     def sync() -> None:

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from promisebot.services.digests import DigestContent, DigestItem
-from promisebot.services.schedules import ScheduleInfo
+from promisebot.services.reminders import DigestContent, DigestItem, ScheduleInfo
 from promisebot.slack.blocks.common import MAX_MESSAGE_CHARS, Act, message_size
 from promisebot.slack.blocks.digest import (
     mark_item_done,

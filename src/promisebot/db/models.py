@@ -220,7 +220,6 @@ class ReminderSchedule(Base):
     channel_id: Mapped[str] = mapped_column(String(64))
     days_of_week: Mapped[str] = mapped_column(String(40), default="mon")
     local_time: Mapped[str] = mapped_column(String(5), default="09:00")
-    cron: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
     stalled_after_days: Mapped[int] = mapped_column(Integer)
     tracker_id: Mapped[int | None] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"))

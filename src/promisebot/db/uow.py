@@ -25,6 +25,7 @@ from promisebot.db.repositories.evidence import EvidenceRepository
 from promisebot.db.repositories.home import DashboardQueries
 from promisebot.db.repositories.promises import PromiseRepository
 from promisebot.db.repositories.proposals import ProposalRepository
+from promisebot.db.repositories.schedules import ScheduleRepository
 from promisebot.db.repositories.trackers import TrackerRepository
 from promisebot.db.urls import normalize_url
 
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.evidence = EvidenceRepository(session)
         self.promises = PromiseRepository(session)
         self.proposals = ProposalRepository(session)
+        self.schedules = ScheduleRepository(session)
         self.trackers = TrackerRepository(session)
         self._committed = False
 

@@ -2,7 +2,7 @@
 replicas through DigestRun claims) and other periodic jobs, on APScheduler."""
 
 from promisebot.scheduler.jobs import CadenceTrigger, ExtraJob, PromisebotScheduler
-from promisebot.scheduler.runner import DigestRunner, RunOutcome, RunStatus, default_claimer_id
+from promisebot.scheduler.runner import DigestRunner, RunOutcome, RunStatus
 
 __all__ = [
     "CadenceTrigger",
@@ -11,5 +11,4 @@ __all__ = [
     "PromisebotScheduler",
     "RunOutcome",
     "RunStatus",
-    "default_claimer_id",
 ]

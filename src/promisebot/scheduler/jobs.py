@@ -16,12 +16,9 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from promisebot.db.uow import Database
-from promisebot.domain import Clock, utcnow
 from promisebot.scheduler.runner import DigestRunner
-from promisebot.services.schedule_times import Cadence
-from promisebot.services.schedules import ScheduleService
-from promisebot.settings import Settings
+from promisebot.services import Services
+from promisebot.services.reminders import Cadence
 from promisebot.slack.messenger import Messenger
 
 log = logging.getLogger(__name__)
@@ -61,34 +58,27 @@ class CadenceTrigger(BaseTrigger):  # type: ignore[misc]
         return f"cadence[days={days}, at={self.cadence.hour:02d}:{self.cadence.minute:02d}]"
 
 
-def _nobody(_user: str) -> bool:
-    return False
-
-
 class PromisebotScheduler:
     """Owns a BackgroundScheduler; `start()` once, `shutdown()` once."""
 
     def __init__(
         self,
-        db: Database,
-        settings: Settings,
+        services: Services,
         messenger: Messenger,
         *,
-        clock: Clock = utcnow,
         claimer_id: str | None = None,
         extra_jobs: Sequence[ExtraJob] = (),
         sync_seconds: float = 30.0,
         retry_seconds: float = 60.0,
-        runner: DigestRunner | None = None,
     ) -> None:
-        self.runner = runner or DigestRunner(db, settings, messenger, clock, claimer_id)
-        self._schedules = ScheduleService(db, settings, clock, _nobody)
+        self.runner = DigestRunner(services, messenger, claimer_id)
+        self._schedules = services.schedules
         self._extra_jobs = list(extra_jobs)
         self._sync_seconds = sync_seconds
         self._retry_seconds = retry_seconds
         self._fingerprint: str | None = None
         self._sync_lock = threading.Lock()
-        grace = max(int(timedelta(hours=settings.digest_grace_hours).total_seconds()), 1)
+        grace = max(int(timedelta(hours=services.settings.digest_grace_hours).total_seconds()), 1)
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={
@@ -124,7 +114,8 @@ class PromisebotScheduler:
             if fingerprint == self._fingerprint:
                 return False
             wanted = {
-                f"{DIGEST_JOB_PREFIX}{schedule.id}": schedule for schedule in self._schedules.list()
+                f"{DIGEST_JOB_PREFIX}{schedule.id}": schedule
+                for schedule in self._schedules.enabled()
             }
             for job_id in self.digest_job_ids():
                 if job_id not in wanted:

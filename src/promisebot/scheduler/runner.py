@@ -13,11 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from promisebot.db.uow import Database
-from promisebot.domain import Clock
-from promisebot.services.digests import DigestService
-from promisebot.services.schedules import ScheduleInfo, ScheduleService
-from promisebot.settings import Settings
+from promisebot.services import Services
+from promisebot.services.reminders import ScheduleInfo
 from promisebot.slack.blocks.digest import render_digest
 from promisebot.slack.messenger import Messenger
 
@@ -47,37 +44,31 @@ class RunOutcome:
     item_count: int = 0
 
 
-def default_claimer_id() -> str:
+def _default_claimer_id() -> str:
     """Unique per process: a restarted process is a new claimer."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _nobody(_user: str) -> bool:
-    return False
 
 
 class DigestRunner:
     def __init__(
         self,
-        db: Database,
-        settings: Settings,
+        services: Services,
         messenger: Messenger,
-        clock: Clock,
         claimer_id: str | None = None,
         *,
         retry_after: timedelta = DEFAULT_RETRY_AFTER,
         own_retry_after: timedelta = DEFAULT_OWN_RETRY_AFTER,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        self.claimer_id = (claimer_id or default_claimer_id())[:100]
-        self._settings = settings
+        self.claimer_id = (claimer_id or _default_claimer_id())[:100]
+        self._settings = services.settings
         self._messenger = messenger
-        self._clock = clock
+        self._clock = services.clock
         self._retry_after = retry_after
         self._own_retry_after = own_retry_after
         self._max_attempts = max_attempts
-        self._schedules = ScheduleService(db, settings, clock, _nobody)
-        self._digests = DigestService(db, settings, clock, _nobody)
+        self._schedules = services.schedules
+        self._digests = services.digests
         # The fire job and the retry sweep run in different threads; never both on one run.
         self._in_flight: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
@@ -109,7 +100,7 @@ class DigestRunner:
     def catch_up(self) -> list[RunOutcome]:
         """After downtime: each schedule's most recent period if within the grace window —
         one digest per schedule at most, never a burst of older periods."""
-        outcomes = [self.run_due(schedule.id) for schedule in self._schedules.list()]
+        outcomes = [self.run_due(schedule.id) for schedule in self._schedules.enabled()]
         return [outcome for outcome in outcomes if outcome.status is not RunStatus.SKIPPED]
 
     def retry_unposted(self) -> list[RunOutcome]:

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
 from promisebot.services.deliveries import DeliveryService
-from promisebot.services.digests import DigestService
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.home import HomeService
 from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import Permissions
 from promisebot.services.proposals import ProposalService
-from promisebot.services.schedules import ScheduleService
+from promisebot.services.reminders import DigestService, ScheduleService
 from promisebot.settings import Settings
 
 

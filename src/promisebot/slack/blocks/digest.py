@@ -1,20 +1,20 @@
 """The still-stalled digest as a Slack message (and as plain text for `promisebot digest
---dry-run`), packed within Slack's limits; the *Reviewed* / *Snooze* action values (wherever
-those controls appear) and the replies to them and to `/promise remind` and `snooze`."""
+--dry-run`); the *Reviewed* / *Snooze* controls and their values; the replies to them and
+to `/promise remind` and `snooze`, with those commands' usage text."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from promisebot.services.digests import (
+from promisebot.services.reminders import (
     SNOOZE_CHOICES,
     DigestContent,
     DigestItem,
     PromiseReviewed,
     PromiseSnoozed,
+    ScheduleInfo,
 )
-from promisebot.services.schedules import USAGE, ScheduleInfo
 from promisebot.slack.blocks.common import (
     MAX_MESSAGE_BLOCKS,
     MAX_MESSAGE_CHARS,
@@ -37,11 +37,24 @@ from promisebot.slack.blocks.common import (
 LIST_STALLED = "/promise list stalled"
 ITEM_BLOCK = "digest.item:"
 ACTIONS_BLOCK = "digest.actions:"
+REMIND_HERE_USAGE = (
+    "Usage: `/promise remind here <days> <HH:MM> [threshold-days]`, "
+    "e.g. `/promise remind here mon,thu 09:00 30`. Days: `mon`…`sun`, lists like `mon,thu`, "
+    "ranges like `mon-fri`, or `weekdays`, `weekends`, `daily`; time is 24-hour local time."
+)
+REMIND_USAGE = (
+    f"{REMIND_HERE_USAGE} `/promise remind list` shows this channel's reminders; "
+    "`/promise remind off <id>` turns one off."
+)
+REMIND_OFF_USAGE = (
+    "Usage: `/promise remind off <id>`; `/promise remind list` shows each schedule's id."
+)
+SNOOZE_USAGE = "Usage: `/promise snooze <id> <days>`, e.g. `/promise snooze police-liability 30`."
 
 
 # The action values below are the one definition of what `Act.REVIEWED` and `Act.SNOOZE`
 # carry, wherever those controls appear (digest items, editors' promise cards); the
-# listeners in `slack/listeners/digests.py` parse them with the `parse_*` functions here.
+# listeners in `slack/listeners/reminders.py` parse them with the `parse_*` functions here.
 
 
 def reviewed_value(promise_id: int) -> str:
@@ -205,7 +218,7 @@ def render_schedule_list(schedules: list[ScheduleInfo]) -> Message:
     """The answer to `/promise remind list`."""
     if not schedules:
         text = "No still-stalled reminders here yet."
-        return Message(text=text, blocks=[section(f"{text} {USAGE}")])
+        return Message(text=text, blocks=[section(f"{text} {REMIND_HERE_USAGE}")])
     lines = [f"• {describe_schedule(info)}" for info in schedules]
     text = "Still-stalled reminders here:\n" + "\n".join(lines)
     footer = context("Turn one off with `/promise remind off <id>`.")

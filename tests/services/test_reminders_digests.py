@@ -10,14 +10,12 @@ from sqlalchemy import select
 
 from promisebot.db.models import AuditEvent, Promise
 from promisebot.db.uow import Database
-from promisebot.domain import NotAnEditor, Rating
-from promisebot.services.digests import (
+from promisebot.domain import NotAnEditor, PromiseNotFound, Rating
+from promisebot.services.reminders import (
     AmbiguousPromise,
     DigestService,
     InvalidSnooze,
-    NoSuchPromise,
     NotStalled,
-    parse_snooze_args,
 )
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
@@ -28,7 +26,7 @@ from tests.scheduler.support import (
     add_promise,
     add_schedule,
     add_tracker,
-    is_editor,
+    build,
 )
 
 NOW = MONDAY_9AM
@@ -42,7 +40,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def service(db: Database, clock: FakeClock) -> DigestService:
-    return DigestService(db, load_settings(stalled_after_days=30), clock, is_editor)
+    return build(db, clock, load_settings(stalled_after_days=30, editors=EDITOR)).digests
 
 
 def due_ids(service: DigestService, threshold: int | None = None, **kwargs: int) -> list[str]:
@@ -144,7 +142,7 @@ def test_reviewed_is_for_editors_and_stalled_promises_only(
         service.mark_reviewed(stalled, REPORTER)
     with pytest.raises(NotStalled, match="Promise Kept"):
         service.mark_reviewed(kept, EDITOR)
-    with pytest.raises(NoSuchPromise):
+    with pytest.raises(PromiseNotFound):
         service.mark_reviewed(99999, EDITOR)
 
     assert due_ids(service) == ["p1"]
@@ -193,23 +191,9 @@ def test_snooze_by_the_id_editors_type(service: DigestService, db: Database) -> 
     assert service.snooze_by_ref("mayor/roads", EDITOR, 30).external_id == "roads"
     with pytest.raises(AmbiguousPromise, match="`gov/roads`, `mayor/roads`"):
         service.snooze_by_ref("roads", EDITOR, 30)
-    with pytest.raises(NoSuchPromise, match="`nothing`"):
+    with pytest.raises(PromiseNotFound, match="`nothing`"):
         service.snooze_by_ref("nothing", EDITOR, 30)
     assert [item.tracker_slug for item in service.collect_due().items] == ["gov"]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("roads 30", ("roads", 30)), ("gov/roads 7d", ("gov/roads", 7)), ("x 0", ("x", 0))],
-)
-def test_snooze_arguments(text: str, expected: tuple[str, int]) -> None:
-    assert parse_snooze_args(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "roads", "roads soon", "roads 400", "a b c"])
-def test_bad_snooze_arguments_show_usage(text: str) -> None:
-    with pytest.raises(InvalidSnooze, match="/promise snooze <id> <days>"):
-        parse_snooze_args(text)
 
 
 # -- claims -------------------------------------------------------------------------------

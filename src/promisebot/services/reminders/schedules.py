@@ -1,50 +1,22 @@
-"""Reminder schedules: `remind here` / `remind list` / `remind off` as a service
-(editors only, audited), with each schedule's next run in its own time zone."""
+"""Reminder schedules: `remind here` / `remind list` / `remind off` as a service (editors
+only, audited), with each schedule's next run in its own time zone."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-
 from promisebot.db.models import ReminderSchedule
-from promisebot.db.repositories.audit import AuditLog
-from promisebot.db.repositories.promises import PromiseRepository
 from promisebot.db.uow import Database
-from promisebot.domain import Clock, DomainError, NotAnEditor
-from promisebot.services.schedule_times import (
-    USAGE,
-    Cadence,
-    InvalidSchedule,
-    ScheduleSpec,
-    describe_days,
-    parse_days,
-    parse_schedule_id,
-    parse_schedule_spec,
-)
+from promisebot.domain import Clock, DomainError, UnknownTracker
+from promisebot.services.permissions import Permissions
+from promisebot.services.reminders.cadence import Cadence, ScheduleSpec, describe_days
 from promisebot.settings import Settings
 
-__all__ = [
-    "USAGE",
-    "Cadence",
-    "DuplicateSchedule",
-    "InvalidSchedule",
-    "ScheduleInfo",
-    "ScheduleNotFound",
-    "ScheduleService",
-    "ScheduleSpec",
-    "TooManySchedules",
-    "UnknownTimezone",
-    "UnknownTracker",
-    "parse_schedule_id",
-    "parse_schedule_spec",
-]
-
 MAX_SCHEDULES_PER_CHANNEL = 10
+MANAGE = "manage reminder schedules"
 
 
 class ScheduleNotFound(DomainError):
@@ -66,11 +38,6 @@ class TooManySchedules(DomainError):
             f"A channel can have at most {MAX_SCHEDULES_PER_CHANNEL} reminder schedules; "
             "turn one off first with `/promise remind off <id>`."
         )
-
-
-class UnknownTracker(DomainError):
-    def __init__(self, slug: str) -> None:
-        super().__init__(f"There is no tracker called '{slug}'.")
 
 
 class UnknownTimezone(DomainError):
@@ -105,36 +72,41 @@ class ScheduleInfo:
         return f"{describe_days(self.days)} at {self.local_time} ({self.timezone})"
 
 
+def _info(row: ReminderSchedule, now: datetime) -> ScheduleInfo:
+    cadence = Cadence.of(row.days_of_week, row.local_time, row.timezone)
+    info = ScheduleInfo(
+        id=row.id,
+        channel_id=row.channel_id,
+        days=tuple(sorted(cadence.days)),
+        local_time=row.local_time,
+        timezone=row.timezone,
+        threshold_days=row.stalled_after_days,
+        tracker_id=row.tracker_id,
+        tracker_slug=row.tracker.slug if row.tracker else None,
+        enabled=row.enabled,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        next_run=None,
+    )
+    if not row.enabled:
+        return info
+    return replace(info, next_run=cadence.next_after(now).astimezone(cadence.tz))
+
+
 class ScheduleService:
     def __init__(
-        self, db: Database, settings: Settings, clock: Clock, is_editor: Callable[[str], bool]
+        self, db: Database, settings: Settings, clock: Clock, permissions: Permissions
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
-        self._is_editor = is_editor
+        self._permissions = permissions
 
-    def _info(self, row: ReminderSchedule, now: datetime) -> ScheduleInfo:
-        days = parse_days(row.days_of_week)
-        info = ScheduleInfo(
-            id=row.id,
-            channel_id=row.channel_id,
-            days=days,
-            local_time=row.local_time,
-            timezone=row.timezone,
-            threshold_days=row.stalled_after_days,
-            tracker_id=row.tracker_id,
-            tracker_slug=row.tracker.slug if row.tracker else None,
-            enabled=row.enabled,
-            created_by=row.created_by,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            next_run=None,
-        )
-        if not row.enabled:
-            return info
-        next_run = info.cadence.next_after(now).astimezone(ZoneInfo(row.timezone))
-        return replace(info, next_run=next_run)
+    def authorize(self, user: str) -> None:
+        """Raise `NotAnEditor` unless `user` may manage schedules. Every change checks it;
+        a command asks first too, so a non-editor hears that before any lesson in syntax."""
+        self._permissions.require_editor(user, MANAGE)
 
     def create(
         self,
@@ -145,8 +117,7 @@ class ScheduleService:
         *,
         timezone: str | None = None,
     ) -> ScheduleInfo:
-        if not self._is_editor(user):
-            raise NotAnEditor("manage reminder schedules")
+        self.authorize(user)
         zone = timezone or self._settings.timezone
         try:
             ZoneInfo(zone)
@@ -155,24 +126,23 @@ class ScheduleService:
         threshold = spec.threshold_days or self._settings.stalled_after_days
         now = self._clock()
         with self._db.transaction() as uow:
-            session = uow.session
             tracker_id = None
             if tracker_slug:
-                tracker = PromiseRepository(session).tracker_by_slug(tracker_slug)
+                tracker = uow.promises.tracker_by_slug(tracker_slug)
                 if tracker is None:
-                    raise UnknownTracker(tracker_slug)
+                    known = [row.slug for row in uow.promises.all_trackers()]
+                    raise UnknownTracker(tracker_slug, known)
                 tracker_id = tracker.id
-            existing = session.scalars(
-                select(ReminderSchedule).where(
-                    ReminderSchedule.channel_id == channel_id, ReminderSchedule.enabled
-                )
-            ).all()
+            existing = uow.schedules.enabled(channel_id)
+            wanted = (spec.days_text, spec.time_text, zone, threshold, tracker_id)
             for other in existing:
-                if (other.days_of_week, other.local_time, other.timezone) == (
-                    spec.days_text,
-                    spec.time_text,
-                    zone,
-                ) and (other.stalled_after_days, other.tracker_id) == (threshold, tracker_id):
+                if wanted == (
+                    other.days_of_week,
+                    other.local_time,
+                    other.timezone,
+                    other.stalled_after_days,
+                    other.tracker_id,
+                ):
                     raise DuplicateSchedule(other.id)
             if len(existing) >= MAX_SCHEDULES_PER_CHANNEL:
                 raise TooManySchedules()
@@ -188,9 +158,9 @@ class ScheduleService:
                 created_at=now,
                 updated_at=now,
             )
-            session.add(row)
-            session.flush()
-            AuditLog(session).record(
+            uow.add(row)
+            uow.flush()
+            uow.audit.record(
                 actor=user,
                 action="schedule.created",
                 subject_type="schedule",
@@ -203,32 +173,35 @@ class ScheduleService:
                 threshold_days=threshold,
                 tracker=tracker_slug,
             )
-            info = self._info(row, now)
+            info = _info(row, now)
             uow.commit()
         return info
 
-    def list(self, channel_id: str | None = None) -> list[ScheduleInfo]:
-        """Enabled schedules (of one channel, or all), each with its next run."""
+    def list_channel(self, channel_id: str, user: str) -> list[ScheduleInfo]:
+        """`remind list`: one channel's enabled schedules, each with its next run."""
+        self.authorize(user)
+        return self._enabled(channel_id)
+
+    def enabled(self) -> list[ScheduleInfo]:
+        """Every enabled schedule, each with its next run (what the scheduler runs)."""
+        return self._enabled(None)
+
+    def _enabled(self, channel_id: str | None) -> list[ScheduleInfo]:
         now = self._clock()
         with self._db.reading() as uow:
-            statement = select(ReminderSchedule).where(ReminderSchedule.enabled)
-            if channel_id is not None:
-                statement = statement.where(ReminderSchedule.channel_id == channel_id)
-            rows = uow.session.scalars(statement.order_by(ReminderSchedule.id)).all()
-            return [self._info(row, now) for row in rows]
+            return [_info(row, now) for row in uow.schedules.enabled(channel_id)]
 
     def get(self, schedule_id: int) -> ScheduleInfo | None:
         with self._db.reading() as uow:
-            row = uow.session.get(ReminderSchedule, schedule_id)
-            return self._info(row, self._clock()) if row else None
+            row = uow.schedules.get(schedule_id)
+            return _info(row, self._clock()) if row else None
 
     def disable(self, schedule_id: int, user: str, channel_id: str | None = None) -> ScheduleInfo:
         """Turn a schedule off (idempotent); with `channel_id`, only that channel's."""
-        if not self._is_editor(user):
-            raise NotAnEditor("manage reminder schedules")
+        self.authorize(user)
         now = self._clock()
         with self._db.transaction() as uow:
-            row = uow.session.get(ReminderSchedule, schedule_id, with_for_update=True)
+            row = uow.schedules.lock(schedule_id)
             if row is None or (channel_id is not None and row.channel_id != channel_id):
                 raise ScheduleNotFound(schedule_id)
             if row.enabled:
@@ -242,23 +215,13 @@ class ScheduleService:
                     at=now,
                     channel_id=row.channel_id,
                 )
-            uow.session.flush()
-            info = self._info(row, now)
+            uow.flush()
+            info = _info(row, now)
             uow.commit()
         return info
 
     def fingerprint(self) -> str:
         """Changes whenever an enabled schedule is added, removed or altered (any replica)."""
         with self._db.reading() as uow:
-            rows = uow.session.execute(
-                select(
-                    ReminderSchedule.id,
-                    ReminderSchedule.days_of_week,
-                    ReminderSchedule.local_time,
-                    ReminderSchedule.timezone,
-                    ReminderSchedule.updated_at,
-                )
-                .where(ReminderSchedule.enabled)
-                .order_by(ReminderSchedule.id)
-            ).all()
-        return hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()[:16]
+            rows = uow.schedules.timings()
+        return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]

@@ -1,4 +1,5 @@
-"""Reminder schedules: parsing `remind here …`, and ScheduleService on the real database."""
+"""ScheduleService on the real database: creating, listing and turning off reminder
+schedules (editors only, audited), and the fingerprint replicas sync on."""
 
 from __future__ import annotations
 
@@ -9,90 +10,33 @@ from sqlalchemy import select
 
 from promisebot.db.models import AuditEvent, ReminderSchedule
 from promisebot.db.uow import Database
-from promisebot.domain import DomainError, NotAnEditor
-from promisebot.services.schedules import (
-    USAGE,
+from promisebot.domain import NotAnEditor, UnknownTracker
+from promisebot.services.reminders import (
     DuplicateSchedule,
-    InvalidSchedule,
     ScheduleNotFound,
     ScheduleService,
     ScheduleSpec,
     TooManySchedules,
     UnknownTimezone,
-    UnknownTracker,
-    parse_schedule_id,
-    parse_schedule_spec,
 )
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
-from tests.scheduler.support import EDITOR, REPORTER, add_tracker, is_editor
+from tests.scheduler.support import EDITOR, REPORTER, add_tracker, build
 
 # Wednesday 25 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    ("text", "days", "time", "threshold"),
-    [
-        ("mon,thu 09:00 30", (0, 3), "09:00", 30),
-        ("mon 9:00", (0,), "09:00", None),
-        ("weekdays 17:30", (0, 1, 2, 3, 4), "17:30", None),
-        ("daily 07:05 14", tuple(range(7)), "07:05", 14),
-        ("weekends 10:00", (5, 6), "10:00", None),
-        ("mon-fri 08:00", (0, 1, 2, 3, 4), "08:00", None),
-        ("fri-mon 08:00", (0, 4, 5, 6), "08:00", None),
-        ("Monday, Thursday 23:59 45days", (0, 3), "23:59", 45),
-        ("tues,thurs 00:00 7d", (1, 3), "00:00", 7),
-    ],
-)
-def test_valid_specs(text: str, days: tuple[int, ...], time: str, threshold: int | None) -> None:
-    spec = parse_schedule_spec(text)
-
-    assert (spec.days, spec.time_text, spec.threshold_days) == (days, time, threshold)
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("", "what time"),
-        ("mon", "what time"),
-        ("09:00", "which days"),
-        ("mon 25:00", "24-hour HH:MM"),
-        ("mon 9:60", "24-hour HH:MM"),
-        ("funday 09:00", "'funday' is not a day"),
-        ("mon-funday 09:00", "not a range"),
-        ("mon 09:00 soon", "not a number of days"),
-        ("mon 09:00 0", "1 to 3650"),
-        ("mon 09:00 99999", "1 to 3650"),
-    ],
-)
-def test_bad_specs_explain_and_show_a_valid_example(text: str, problem: str) -> None:
-    with pytest.raises(InvalidSchedule) as error:
-        parse_schedule_spec(text)
-
-    assert problem in str(error.value)
-    assert str(error.value).endswith(USAGE)
-    assert "remind here mon,thu 09:00 30" in str(error.value)
-    # The example in the usage is itself valid.
-    assert parse_schedule_spec("mon,thu 09:00 30").days == (0, 3)
-
-
-def test_schedule_ids() -> None:
-    assert parse_schedule_id("3") == 3
-    assert parse_schedule_id(" #12 ") == 12
-    with pytest.raises(DomainError, match="remind off <id>"):
-        parse_schedule_id("three")
-
-
 @pytest.fixture
 def service(db: Database) -> ScheduleService:
-    return ScheduleService(db, load_settings(stalled_after_days=45), FakeClock(NOW), is_editor)
+    settings = load_settings(stalled_after_days=45, editors=EDITOR)
+    return build(db, FakeClock(NOW), settings).schedules
 
 
 def test_create_stores_the_schedule_with_defaults_and_audits(
     service: ScheduleService, db: Database
 ) -> None:
-    info = service.create("C1", EDITOR, parse_schedule_spec("mon,thu 09:00"))
+    info = service.create("C1", EDITOR, ScheduleSpec((0, 3), 9, 0))
 
     assert info.channel_id == "C1" and info.days == (0, 3) and info.local_time == "09:00"
     assert info.timezone == "America/New_York" and info.threshold_days == 45
@@ -142,10 +86,10 @@ def test_bad_creates_change_nothing(
 
 
 def test_duplicates_and_too_many_are_refused(service: ScheduleService) -> None:
-    first = service.create("C1", EDITOR, parse_schedule_spec("mon 09:00"))
+    first = service.create("C1", EDITOR, ScheduleSpec((0,), 9, 0))
     with pytest.raises(DuplicateSchedule, match=f"#{first.id}"):
-        service.create("C1", EDITOR, parse_schedule_spec("monday 9:00"))
-    service.create("C2", EDITOR, parse_schedule_spec("mon 09:00"))  # another channel is fine
+        service.create("C1", EDITOR, ScheduleSpec((0,), 9, 0))
+    service.create("C2", EDITOR, ScheduleSpec((0,), 9, 0))  # another channel is fine
     for hour in range(10, 19):
         service.create("C1", EDITOR, ScheduleSpec((0,), hour, 0))
     with pytest.raises(TooManySchedules):
@@ -153,13 +97,13 @@ def test_duplicates_and_too_many_are_refused(service: ScheduleService) -> None:
 
 
 def test_list_shows_enabled_schedules_with_next_run(service: ScheduleService) -> None:
-    a = service.create("C1", EDITOR, parse_schedule_spec("mon 09:00"))
-    b = service.create("C2", EDITOR, parse_schedule_spec("daily 08:00"))
-    service.create("C1", EDITOR, parse_schedule_spec("fri 12:00"))
+    a = service.create("C1", EDITOR, ScheduleSpec((0,), 9, 0))
+    b = service.create("C2", EDITOR, ScheduleSpec(tuple(range(7)), 8, 0))
+    service.create("C1", EDITOR, ScheduleSpec((4,), 12, 0))
     service.disable(a.id, EDITOR)
 
-    listed = service.list("C1")
-    everything = service.list()
+    listed = service.list_channel("C1", EDITOR)
+    everything = service.enabled()
 
     assert [info.description for info in listed] == ["Fri at 12:00 (America/New_York)"]
     assert b.id in [info.id for info in everything] and a.id not in [i.id for i in everything]
@@ -170,7 +114,7 @@ def test_list_shows_enabled_schedules_with_next_run(service: ScheduleService) ->
 def test_disable_is_editor_only_idempotent_and_audited(
     service: ScheduleService, db: Database
 ) -> None:
-    info = service.create("C1", EDITOR, parse_schedule_spec("mon 09:00"))
+    info = service.create("C1", EDITOR, ScheduleSpec((0,), 9, 0))
     with pytest.raises(NotAnEditor):
         service.disable(info.id, REPORTER)
     with pytest.raises(ScheduleNotFound):
@@ -191,9 +135,9 @@ def test_fingerprint_changes_with_any_replicas_changes(
     service: ScheduleService, db: Database
 ) -> None:
     empty = service.fingerprint()
-    other_replica = ScheduleService(db, load_settings(), FakeClock(NOW), is_editor)
+    other_replica = build(db, FakeClock(NOW)).schedules
 
-    created = other_replica.create("C1", EDITOR, parse_schedule_spec("mon 09:00"))
+    created = other_replica.create("C1", EDITOR, ScheduleSpec((0,), 9, 0))
     after_create = service.fingerprint()
     assert after_create != empty
     assert service.fingerprint() == after_create  # stable while nothing changes

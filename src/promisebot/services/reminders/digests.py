@@ -3,32 +3,27 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from promisebot.db.models import DigestRun, Promise
-from promisebot.db.repositories.audit import AuditLog
-from promisebot.db.repositories.digests import DigestRepository
-from promisebot.db.uow import Database
-from promisebot.domain import Clock, DomainError, NotAnEditor, Rating, days_between
+from promisebot.db.uow import Database, UnitOfWork
+from promisebot.domain import (
+    SYSTEM_ACTOR,
+    Clock,
+    DomainError,
+    PromiseNotFound,
+    Rating,
+    days_between,
+)
+from promisebot.services.permissions import Permissions
 from promisebot.settings import Settings
 
 DEFAULT_LIMIT = 20
 SNOOZE_MAX_DAYS = 365
 SNOOZE_CHOICES = (7, 30, 90)
-SNOOZE_USAGE = "Usage: `/promise snooze <id> <days>`, e.g. `/promise snooze police-liability 30`."
-SYSTEM_ACTOR = "scheduler"
-
-
-class NoSuchPromise(DomainError):
-    def __init__(self, ref: str = "") -> None:
-        what = f"`{ref}`" if ref else "That promise"
-        super().__init__(f"{what} could not be found; check the id with `/promise <words>`.")
+SNOOZE = "snooze reminders"
 
 
 class AmbiguousPromise(DomainError):
@@ -45,8 +40,7 @@ class NotStalled(DomainError):
 
 
 class InvalidSnooze(DomainError):
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"{problem} {SNOOZE_USAGE}")
+    """A snooze of a number of days outside 0 to `SNOOZE_MAX_DAYS`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,29 +113,14 @@ class DigestRunInfo:
     item_count: int
 
 
-def parse_snooze_args(text: str) -> tuple[str, int]:
-    """`<id> <days>` of `/promise snooze` → (promise ref, days); 0 days lifts a snooze."""
-    words = text.split()
-    if len(words) != 2:
-        raise InvalidSnooze("Give a promise id and a number of days.")
-    ref, days_word = words
-    match = re.fullmatch(r"(\d+)(?:d|days?)?", days_word.lower())
-    if match is None:
-        raise InvalidSnooze(f"'{days_word}' is not a number of days.")
-    days = int(match.group(1))
-    if days > SNOOZE_MAX_DAYS:
-        raise InvalidSnooze(f"Snooze for at most {SNOOZE_MAX_DAYS} days.")
-    return ref, days
-
-
 class DigestService:
     def __init__(
-        self, db: Database, settings: Settings, clock: Clock, is_editor: Callable[[str], bool]
+        self, db: Database, settings: Settings, clock: Clock, permissions: Permissions
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
-        self._is_editor = is_editor
+        self._permissions = permissions
 
     # -- what is due -------------------------------------------------------------------
 
@@ -184,13 +163,12 @@ class DigestService:
 
     def mark_reviewed(self, promise_id: int, user: str) -> PromiseReviewed:
         """ "Reviewed — still stalled": the promise leaves digests for another threshold."""
-        if not self._is_editor(user):
-            raise NotAnEditor("mark promises as reviewed")
+        self._permissions.require_editor(user, "mark promises as reviewed")
         now = self._clock()
         with self._db.transaction() as uow:
             promise = uow.promises.lock_promise(promise_id)
             if promise is None:
-                raise NoSuchPromise()
+                raise PromiseNotFound()
             if promise.current_rating is not Rating.STALLED:
                 raise NotStalled(promise.external_id, promise.current_rating)
             previous = promise.last_reviewed_at
@@ -210,16 +188,18 @@ class DigestService:
 
     def snooze(self, promise_id: int, user: str, days: int) -> PromiseSnoozed:
         """Keep a promise out of digests for `days` (1 to 365); 0 lifts a snooze."""
+        self._permissions.require_editor(user, SNOOZE)
         with self._db.transaction() as uow:
             promise = uow.promises.lock_promise(promise_id)
             if promise is None:
-                raise NoSuchPromise()
-            result = self._snooze(uow.session, promise, user, days)
+                raise PromiseNotFound()
+            result = self._snooze(uow, promise, user, days)
             uow.commit()
         return result
 
     def snooze_by_ref(self, ref: str, user: str, days: int) -> PromiseSnoozed:
         """`/promise snooze <id> <days>`: the id is the external id, or `tracker/id`."""
+        self._permissions.require_editor(user, SNOOZE)
         with self._db.transaction() as uow:
             tracker_slug, _, external_id = ref.rpartition("/")
             if tracker_slug:
@@ -228,26 +208,24 @@ class DigestService:
             else:
                 matches = list(uow.promises.promises_by_external_id(external_id))
             if not matches:
-                raise NoSuchPromise(ref)
+                raise PromiseNotFound(f"`{ref}`")
             if len(matches) > 1:
                 keys = sorted(f"`{p.tracker.slug}/{p.external_id}`" for p in matches)
                 raise AmbiguousPromise(ref, keys)
             promise = uow.promises.lock_promise(matches[0].id)
             assert promise is not None
-            result = self._snooze(uow.session, promise, user, days)
+            result = self._snooze(uow, promise, user, days)
             uow.commit()
         return result
 
-    def _snooze(self, session: Session, promise: Promise, user: str, days: int) -> PromiseSnoozed:
-        if not self._is_editor(user):
-            raise NotAnEditor("snooze reminders")
+    def _snooze(self, uow: UnitOfWork, promise: Promise, user: str, days: int) -> PromiseSnoozed:
         if not 0 <= days <= SNOOZE_MAX_DAYS:
             raise InvalidSnooze(f"Snooze for 1 to {SNOOZE_MAX_DAYS} days (0 lifts a snooze).")
         now = self._clock()
         until = now + timedelta(days=days) if days else None
         promise.snoozed_until = until
         promise.updated_at = now
-        AuditLog(session).record(
+        uow.audit.record(
             actor=user,
             action="promise.snoozed" if until else "promise.unsnoozed",
             subject_type="promise",
@@ -277,13 +255,12 @@ class DigestService:
         """
         now = self._clock()
         with self._db.transaction() as uow:
-            session = uow.session
-            run_id = DigestRepository(session).insert_claim(
+            run_id = uow.digests.insert_claim(
                 schedule_id=schedule_id, period_key=period_key, claimer=claimer, at=now
             )
             attempt, taken_over = 1, False
             if run_id is None:
-                taken = DigestRepository(session).take_over_claim(
+                taken = uow.digests.take_over_claim(
                     schedule_id=schedule_id,
                     period_key=period_key,
                     claimer=claimer,
@@ -294,7 +271,7 @@ class DigestService:
                 if taken is None:
                     return None
                 (run_id, attempt), taken_over = taken, True
-            AuditLog(session).record(
+            uow.audit.record(
                 actor=SYSTEM_ACTOR,
                 action="digest.claimed",
                 subject_type="digest_run",

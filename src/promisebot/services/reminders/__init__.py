@@ -1,0 +1,50 @@
+"""Still-stalled reminders: schedules (`remind here|list|off`), the digests they post with
+the editors' answers (reviewed, snooze), and the cadence math that says when they run."""
+
+from promisebot.services.reminders.cadence import DAY_NAMES, Cadence, ScheduleSpec
+from promisebot.services.reminders.digests import (
+    SNOOZE_CHOICES,
+    SNOOZE_MAX_DAYS,
+    AmbiguousPromise,
+    DigestClaim,
+    DigestContent,
+    DigestItem,
+    DigestRunInfo,
+    DigestService,
+    InvalidSnooze,
+    NotStalled,
+    PromiseReviewed,
+    PromiseSnoozed,
+)
+from promisebot.services.reminders.schedules import (
+    DuplicateSchedule,
+    ScheduleInfo,
+    ScheduleNotFound,
+    ScheduleService,
+    TooManySchedules,
+    UnknownTimezone,
+)
+
+__all__ = [
+    "DAY_NAMES",
+    "SNOOZE_CHOICES",
+    "SNOOZE_MAX_DAYS",
+    "AmbiguousPromise",
+    "Cadence",
+    "DigestClaim",
+    "DigestContent",
+    "DigestItem",
+    "DigestRunInfo",
+    "DigestService",
+    "DuplicateSchedule",
+    "InvalidSnooze",
+    "NotStalled",
+    "PromiseReviewed",
+    "PromiseSnoozed",
+    "ScheduleInfo",
+    "ScheduleNotFound",
+    "ScheduleService",
+    "ScheduleSpec",
+    "TooManySchedules",
+    "UnknownTimezone",
+]
