@@ -6,7 +6,7 @@ Pure Python: no SQLAlchemy, no Slack. Errors carry a message fit to show a user.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -147,8 +147,19 @@ class Verdict(StrEnum):
 
 
 class PromiseNotFound(DomainError):
-    def __init__(self) -> None:
-        super().__init__("That promise could not be found; it may have been removed.")
+    """`what` names what was looked for, when a user typed it (`'tariffs'`, `id 42`)."""
+
+    def __init__(self, what: str | None = None) -> None:
+        if what is None:
+            super().__init__("That promise could not be found; it may have been removed.")
+        else:
+            super().__init__(f"No promise matches {what}. Try `/promise <words>` to search.")
+
+
+class UnknownTracker(DomainError):
+    def __init__(self, slug: str, known: Sequence[str]) -> None:
+        names = ", ".join(known) or "none yet"
+        super().__init__(f"There is no tracker '{slug}'. Trackers: {names}.")
 
 
 class NotAnEditor(DomainError):
