@@ -86,7 +86,7 @@ def build_services(
         permissions=permissions,
         lookup=LookupService(db, clock),
         evidence=EvidenceService(db, clock),
-        home=HomeService(db, clock),
+        home=HomeService(db, clock, permissions),
         link_titles=(
             LinkTitleFetcher(allow_private=settings.allow_private_fetch)
             if settings.fetch_link_titles

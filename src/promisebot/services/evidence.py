@@ -193,5 +193,5 @@ class EvidenceService:
     def list_for_promise(self, promise_id: int, limit: int = 5) -> list[EvidenceItem]:
         """Newest first: by publication date (undated last), then by when it was added."""
         with self._db.reading() as uow:
-            rows = uow.evidence.latest_for_promise(promise_id, limit)
+            rows = uow.evidence.dated_first_for_promise(promise_id, limit)
             return [_item(row) for row in rows]

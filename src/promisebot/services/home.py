@@ -8,7 +8,8 @@ from datetime import datetime
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, Rating, days_between
-from promisebot.services.promise_views import TrackerScore
+from promisebot.services.lookup import TrackerScore
+from promisebot.services.permissions import Permissions
 
 MAX_TRACKERS = 6
 LIST_LIMIT = 10
@@ -74,44 +75,42 @@ class HomeService:
         self,
         db: Database,
         clock: Clock,
+        permissions: Permissions,
         *,
         max_trackers: int = MAX_TRACKERS,
         list_limit: int = LIST_LIMIT,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._permissions = permissions
         self._max_trackers = max_trackers
         self._list_limit = list_limit
 
-    def dashboard(self, user: str, *, is_editor: bool) -> HomeDashboard:
-        """Everything the viewer's Home tab shows, read in one go."""
+    def dashboard(self, user: str) -> HomeDashboard:
+        """Everything the viewer's Home tab shows, read in one go; only editors get a queue."""
         now = self._clock()
         limit = self._list_limit
+        is_editor = self._permissions.is_editor(user)
         with self._db.reading() as uow:
             trackers = uow.dashboard.largest_trackers(self._max_trackers)
-            counts = uow.dashboard.rating_counts([tracker.id for tracker in trackers])
+            counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
             scores = tuple(
-                TrackerScore(
-                    tracker.slug,
-                    tracker.name,
-                    tracker.subject,
-                    tuple((rating, counts.get(tracker.id, {}).get(rating, 0)) for rating in Rating),
-                )
-                for tracker in trackers
+                TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
+                for row in trackers
             )
             trackers_total = uow.dashboard.tracker_count()
             awaiting: tuple[AwaitingReview, ...] = ()
             awaiting_total = 0
             if is_editor:
-                found = uow.dashboard.awaiting_review(user, limit)
-                approvals = uow.dashboard.approvals([row[0].id for row in found])
+                found = uow.proposals.awaiting_review_by(user, limit)
+                approvals = uow.proposals.approval_counts([proposal.id for proposal in found])
                 awaiting = tuple(
                     AwaitingReview(
                         proposal.id,
                         proposal.promise_id,
-                        slug,
-                        external_id,
-                        title,
+                        proposal.promise.tracker.slug,
+                        proposal.promise.external_id,
+                        proposal.promise.title,
                         proposal.from_rating,
                         proposal.to_rating,
                         proposal.proposed_by,
@@ -121,9 +120,9 @@ class HomeService:
                         proposal.message_ts,
                         proposal.created_at,
                     )
-                    for proposal, external_id, title, slug in found
+                    for proposal in found
                 )
-                awaiting_total = uow.dashboard.awaiting_count(user)
+                awaiting_total = uow.proposals.awaiting_review_count(user)
             stalled = tuple(
                 StalledPromise(
                     promise.id,

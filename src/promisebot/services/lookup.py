@@ -1,69 +1,152 @@
-"""Looking promises up: search, the card, lists by rating and the scorecard.
-
-The search index lives in memory and is rebuilt only when the promises table changes
-(a cheap version check per query), so every replica stays current.
-"""
+"""Looking promises up: search, the card, lists by rating and the scorecard, and the frozen
+read models they return. The search index lives in memory and is rebuilt only when the
+promises' searchable text may have changed (a cheap version check per query)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review, Tracker
-from promisebot.db.repositories.promises import PromiseRepository
-from promisebot.db.uow import Database
-from promisebot.domain import Clock, DomainError, ProposalStatus, Rating, Verdict, days_between
-from promisebot.search import SearchDoc, SearchIndex
-from promisebot.services.promise_views import (
-    EvidenceItem,
-    HistoryItem,
-    LookupResult,
-    OpenProposal,
-    PromiseCard,
-    PromiseList,
-    PromiseSummary,
-    TrackerScore,
+from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Tracker
+from promisebot.db.uow import Database, UnitOfWork
+from promisebot.domain import (
+    Clock,
+    DomainError,
+    PromiseNotFound,
+    Rating,
+    UnknownTracker,
+    days_between,
 )
+from promisebot.search import SearchDoc, SearchIndex
 
 CARD_EVIDENCE = 5
 CARD_HISTORY = 6
 
 
-class UnknownPromise(DomainError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"No promise matches {what}. Try `/promise <words>` to search.")
+@dataclass(frozen=True, slots=True)
+class PromiseSummary:
+    id: int
+    tracker: str
+    tracker_name: str
+    external_id: str
+    title: str
+    rating: Rating
+    rated_at: datetime
 
 
-class UnknownTracker(DomainError):
-    def __init__(self, slug: str, known: Sequence[str]) -> None:
-        names = ", ".join(known) or "none yet"
-        super().__init__(f"There is no tracker '{slug}'. Trackers: {names}.")
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    url: str
+    title: str
+    publisher: str
+    published_on: date | None
+    note: str
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    from_rating: Rating
+    to_rating: Rating
+    effective_at: datetime
+    rationale: str
+    proposed_by: str
+    approved_by: tuple[str, ...]
+    from_proposal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpenProposal:
+    id: int
+    to_rating: Rating
+    proposed_by: str
+    approvals: int
+    approvals_required: int
+    channel_id: str | None
+    message_ts: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseCard:
+    id: int
+    tracker: str
+    tracker_name: str
+    subject: str
+    external_id: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    rating: Rating
+    rated_at: datetime
+    days_held: int
+    last_reviewed_at: datetime
+    snoozed_until: datetime | None
+    source_url: str
+    evidence: tuple[EvidenceItem, ...]
+    evidence_total: int
+    history: tuple[HistoryItem, ...]
+    history_total: int
+    open_proposals: tuple[OpenProposal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """A search's outcome: one card, a pick-list, or nothing (with suggestions)."""
+
+    query: str
+    kind: str  # "match" | "ambiguous" | "none"
+    card: PromiseCard | None
+    candidates: tuple[PromiseSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseList:
+    rating: Rating
+    tracker: str | None
+    items: tuple[PromiseSummary, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerScore:
+    slug: str
+    name: str
+    subject: str
+    counts: tuple[tuple[Rating, int], ...]  # every rating, in scale order
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.counts)
+
+    @classmethod
+    def of(cls, slug: str, name: str, subject: str, counts: dict[Rating, int]) -> TrackerScore:
+        """`counts` as `PromiseRepository.rating_counts` gives them for one tracker."""
+        return cls(slug, name, subject, tuple((rating, counts.get(rating, 0)) for rating in Rating))
 
 
 class LookupService:
     def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
+        self._db = db
+        self._clock = clock
         self._index = SearchIndex([])
         self._fingerprint: tuple[int, int, int] | None = None
         self._index_lock = threading.Lock()
 
     def search(self, query: str) -> LookupResult:
-        with self.db.reading() as uow:
-            index = self._current_index(uow.session)
-            result = index.search(query)
+        with self._db.reading() as uow:
+            result = self._current_index(uow).search(query)
             ids = [hit.doc.key for hit in result.hits]
             if result.kind == "match":
-                return LookupResult(query, "match", self._card(uow.session, ids[0]), ())
-            summaries = _summaries(uow.session, ids)
+                return LookupResult(query, "match", self._card(uow, ids[0]), ())
+            found = uow.promises.with_trackers(ids)
+            summaries = tuple(_summary(found[key]) for key in ids if key in found)
         return LookupResult(query, result.kind, None, summaries)
 
     def card(self, promise_id: int) -> PromiseCard:
-        with self.db.reading() as uow:
-            return self._card(uow.session, promise_id)
+        with self._db.reading() as uow:
+            return self._card(uow, promise_id)
 
     def find_one(self, query: str) -> PromiseSummary:
         """Resolve a query that must name one promise (commands like `snooze <id>`)."""
@@ -82,102 +165,48 @@ class LookupService:
         if result.kind == "ambiguous":
             names = ", ".join(f"`{item.external_id}`" for item in result.candidates[:5])
             raise DomainError(f"'{query}' matches several promises ({names}); use its id.")
-        raise UnknownPromise(f"'{query}'")
+        raise PromiseNotFound(f"'{query}'")
 
     def list_by_rating(
         self, rating: Rating, tracker_slug: str | None = None, limit: int = 20
     ) -> PromiseList:
-        with self.db.reading() as uow:
-            statement = select(Promise).join(Tracker).where(Promise.current_rating == rating)
-            if tracker_slug:
-                tracker = self._tracker(uow.session, tracker_slug)
-                statement = statement.where(Promise.tracker_id == tracker.id)
-            total = uow.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-            rows = uow.session.scalars(
-                statement.order_by(Promise.rated_at, Promise.id).limit(limit)
-            ).all()
+        with self._db.reading() as uow:
+            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+            rows, total = uow.promises.by_rating(rating, tracker_id, limit)
             items = tuple(_summary(row) for row in rows)
         return PromiseList(rating, tracker_slug, items, total)
 
     def scorecard(self, tracker_slug: str | None = None) -> list[TrackerScore]:
-        with self.db.reading() as uow:
+        with self._db.reading() as uow:
             trackers = (
-                [self._tracker(uow.session, tracker_slug)]
-                if tracker_slug
-                else list(uow.promises.all_trackers())
+                [_tracker(uow, tracker_slug)] if tracker_slug else list(uow.promises.all_trackers())
             )
-            counts = uow.session.execute(
-                select(Promise.tracker_id, Promise.current_rating, func.count())
-                .where(Promise.tracker_id.in_([tracker.id for tracker in trackers]))
-                .group_by(Promise.tracker_id, Promise.current_rating)
-            ).all()
-            by_tracker: dict[int, dict[Rating, int]] = {}
-            for tracker_id, rating, count in counts:
-                by_tracker.setdefault(tracker_id, {})[rating] = count
+            counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
             return [
-                TrackerScore(
-                    tracker.slug,
-                    tracker.name,
-                    tracker.subject,
-                    tuple(
-                        (rating, by_tracker.get(tracker.id, {}).get(rating, 0)) for rating in Rating
-                    ),
-                )
-                for tracker in trackers
+                TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
+                for row in trackers
             ]
 
-    def _tracker(self, session: Session, slug: str) -> Tracker:
-        tracker = PromiseRepository(session).tracker_by_slug(slug.lower())
-        if tracker is None:
-            known = [row.slug for row in PromiseRepository(session).all_trackers()]
-            raise UnknownTracker(slug, known)
-        return tracker
-
-    def _current_index(self, session: Session) -> SearchIndex:
-        fingerprint = PromiseRepository(session).searchable_text_version()
+    def _current_index(self, uow: UnitOfWork) -> SearchIndex:
+        fingerprint = uow.promises.searchable_text_version()
         with self._index_lock:
             if fingerprint != self._fingerprint:
-                rows = session.execute(
-                    select(
-                        Promise.id,
-                        Tracker.slug,
-                        Promise.external_id,
-                        Promise.title,
-                        Promise.description,
-                        Promise.tags,
-                    ).join(Tracker)
-                ).all()
                 self._index = SearchIndex(
-                    SearchDoc(row[0], row[1], row[2], row[3], row[4], tuple(row[5] or ()))
-                    for row in rows
+                    SearchDoc(key, tracker, external_id, title, description, tuple(tags or ()))
+                    for key, tracker, external_id, title, description, tags in (
+                        uow.promises.search_rows()
+                    )
                 )
                 self._fingerprint = fingerprint
             return self._index
 
-    def _card(self, session: Session, promise_id: int) -> PromiseCard:
-        promise = PromiseRepository(session).get_promise(promise_id)
+    def _card(self, uow: UnitOfWork, promise_id: int) -> PromiseCard:
+        promise = uow.promises.get_promise(promise_id)
         if promise is None:
-            raise UnknownPromise(f"id {promise_id}")
+            raise PromiseNotFound(f"id {promise_id}")
         tracker = promise.tracker
-        # Newest first by publication date, or by the day it was added when undated.
-        all_evidence = session.scalars(
-            select(Evidence).where(Evidence.promise_id == promise_id)
-        ).all()
-        evidence = sorted(
-            all_evidence,
-            key=lambda e: (e.published_on or e.added_at.date(), e.added_at),
-            reverse=True,
-        )[:CARD_EVIDENCE]
-        evidence_total = len(all_evidence)
-        history = session.scalars(
-            select(RatingChange)
-            .where(RatingChange.promise_id == promise_id)
-            .order_by(RatingChange.effective_at.desc(), RatingChange.id.desc())
-            .limit(CARD_HISTORY)
-        ).all()
-        history_total = session.scalar(
-            select(func.count()).where(RatingChange.promise_id == promise_id)
-        )
+        proposals = uow.proposals.open_on_promise(promise_id)
+        approvals = uow.proposals.approval_counts([proposal.id for proposal in proposals])
         return PromiseCard(
             id=promise.id,
             tracker=tracker.slug,
@@ -189,30 +218,31 @@ class LookupService:
             tags=tuple(promise.tags or ()),
             rating=promise.current_rating,
             rated_at=promise.rated_at,
-            days_held=max(days_between(promise.rated_at, self.clock()), 0),
+            days_held=max(days_between(promise.rated_at, self._clock()), 0),
             last_reviewed_at=promise.last_reviewed_at,
             snoozed_until=promise.snoozed_until,
             source_url=promise.source_url,
             evidence=tuple(
-                EvidenceItem(e.url, e.title, e.publisher, e.published_on, e.note, e.added_at)
-                for e in evidence
+                _evidence_item(row)
+                for row in uow.evidence.latest_for_promise(promise_id, CARD_EVIDENCE)
             ),
-            evidence_total=evidence_total or 0,
+            evidence_total=uow.evidence.count_for_promise(promise_id),
             history=tuple(
-                HistoryItem(
-                    h.from_rating,
-                    h.to_rating,
-                    h.effective_at,
-                    h.rationale,
-                    h.proposed_by,
-                    tuple(h.approved_by or ()),
-                    h.proposal_id is not None,
-                )
-                for h in history
+                _history_item(change)
+                for change in uow.promises.latest_rating_changes(promise_id, CARD_HISTORY)
             ),
-            history_total=history_total or 0,
-            open_proposals=_open_proposals(session, promise_id),
+            history_total=uow.promises.rating_change_count(promise_id),
+            open_proposals=tuple(
+                _open_proposal(proposal, approvals.get(proposal.id, 0)) for proposal in proposals
+            ),
         )
+
+
+def _tracker(uow: UnitOfWork, slug: str) -> Tracker:
+    tracker = uow.promises.tracker_by_slug(slug.lower())
+    if tracker is None:
+        raise UnknownTracker(slug, [row.slug for row in uow.promises.all_trackers()])
+    return tracker
 
 
 def _summary(promise: Promise) -> PromiseSummary:
@@ -227,39 +257,30 @@ def _summary(promise: Promise) -> PromiseSummary:
     )
 
 
-def _summaries(session: Session, ids: list[int]) -> tuple[PromiseSummary, ...]:
-    if not ids:
-        return ()
-    rows = {row.id: row for row in session.scalars(select(Promise).where(Promise.id.in_(ids)))}
-    return tuple(_summary(rows[key]) for key in ids if key in rows)
+def _evidence_item(row: Evidence) -> EvidenceItem:
+    return EvidenceItem(row.url, row.title, row.publisher, row.published_on, row.note, row.added_at)
 
 
-def _open_proposals(session: Session, promise_id: int) -> tuple[OpenProposal, ...]:
-    proposals = session.scalars(
-        select(Proposal)
-        .where(Proposal.promise_id == promise_id, Proposal.status == ProposalStatus.OPEN)
-        .order_by(Proposal.created_at)
-    ).all()
-    approvals = dict(
-        session.execute(
-            select(Review.proposal_id, func.count())
-            .where(
-                Review.proposal_id.in_([p.id for p in proposals]),
-                Review.verdict == Verdict.APPROVE,
-            )
-            .group_by(Review.proposal_id)
-        ).all()
+def _history_item(change: RatingChange) -> HistoryItem:
+    return HistoryItem(
+        change.from_rating,
+        change.to_rating,
+        change.effective_at,
+        change.rationale,
+        change.proposed_by,
+        tuple(change.approved_by or ()),
+        change.proposal_id is not None,
     )
-    return tuple(
-        OpenProposal(
-            p.id,
-            p.to_rating,
-            p.proposed_by,
-            int(approvals.get(p.id, 0)),
-            p.approvals_required,
-            p.channel_id,
-            p.message_ts,
-            p.created_at,
-        )
-        for p in proposals
+
+
+def _open_proposal(proposal: Proposal, approvals: int) -> OpenProposal:
+    return OpenProposal(
+        proposal.id,
+        proposal.to_rating,
+        proposal.proposed_by,
+        approvals,
+        proposal.approvals_required,
+        proposal.channel_id,
+        proposal.message_ts,
+        proposal.created_at,
     )

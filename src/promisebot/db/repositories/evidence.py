@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Date, cast, func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from promisebot.db.models import Evidence
 from promisebot.db.repositories import Repository
@@ -18,7 +20,25 @@ class EvidenceRepository(Repository):
         return self._session.scalars(statement).one_or_none()
 
     def latest_for_promise(self, promise_id: int, limit: int) -> Sequence[Evidence]:
-        """Newest first: by publication date (undated last), then by when it was added."""
+        """Newest first: by publication date, or by the day it was added when undated."""
+        statement = (
+            select(Evidence)
+            .where(Evidence.promise_id == promise_id)
+            .order_by(
+                func.coalesce(Evidence.published_on, self._day_added()).desc(),
+                Evidence.added_at.desc(),
+                Evidence.id.desc(),
+            )
+            .limit(limit)
+        )
+        return self._session.scalars(statement).all()
+
+    def count_for_promise(self, promise_id: int) -> int:
+        statement = select(func.count()).where(Evidence.promise_id == promise_id)
+        return self._session.scalar(statement) or 0
+
+    def dated_first_for_promise(self, promise_id: int, limit: int) -> Sequence[Evidence]:
+        """By publication date (undated last), then by when it was added."""
         statement = (
             select(Evidence)
             .where(Evidence.promise_id == promise_id)
@@ -30,6 +50,14 @@ class EvidenceRepository(Repository):
             .limit(limit)
         )
         return self._session.scalars(statement).all()
+
+    def _day_added(self) -> ColumnElement[Any]:
+        """The UTC day of `added_at`, comparable with `published_on` on both databases."""
+        if self._session.get_bind().dialect.name == "postgresql":
+            # A bare ::date would use the session's TimeZone, not UTC.
+            return cast(func.timezone("UTC", Evidence.added_at), Date)
+        # SQLite keeps UTC timestamps as ISO text; date() gives 'YYYY-MM-DD' like published_on.
+        return func.date(Evidence.added_at, type_=Date)
 
     def fill_empty_title(self, evidence_id: int, title: str) -> bool:
         """Set the title only if it is still empty, in one statement, so an editor's title wins."""

@@ -1,5 +1,5 @@
-"""Queries behind the App Home dashboard: trackers by size, rating counts, the longest-stalled
-promises, the latest rating changes and the proposals a reviewer has not answered yet.
+"""Queries only the App Home dashboard makes: trackers by size, the longest-stalled promises
+and the latest rating changes (rating counts and review queues come from their aggregates).
 
 Every query is capped (LIMIT) or aggregated, so the dashboard costs the same at any size.
 """
@@ -7,18 +7,12 @@ Every query is capped (LIMIT) or aggregated, so the dashboard costs the same at 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Row, exists, func, select
+from sqlalchemy import Row, func, select
 
-from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
+from promisebot.db.models import Promise, RatingChange, Tracker
 from promisebot.db.repositories import Repository
-from promisebot.domain import ProposalStatus, Rating, Verdict
-
-
-def _awaiting_filter(user: str) -> tuple[Any, ...]:
-    answered = exists().where(Review.proposal_id == Proposal.id, Review.reviewer == user)
-    return (Proposal.status == ProposalStatus.OPEN, Proposal.proposed_by != user, ~answered)
+from promisebot.domain import Rating
 
 
 class DashboardQueries(Repository):
@@ -38,19 +32,6 @@ class DashboardQueries(Repository):
 
     def tracker_count(self) -> int:
         return self._session.scalar(select(func.count(Tracker.id))) or 0
-
-    def rating_counts(self, tracker_ids: Sequence[int]) -> dict[int, dict[Rating, int]]:
-        if not tracker_ids:
-            return {}
-        statement = (
-            select(Promise.tracker_id, Promise.current_rating, func.count())
-            .where(Promise.tracker_id.in_(tracker_ids))
-            .group_by(Promise.tracker_id, Promise.current_rating)
-        )
-        counts: dict[int, dict[Rating, int]] = {}
-        for tracker_id, rating, count in self._session.execute(statement):
-            counts.setdefault(tracker_id, {})[rating] = count
-        return counts
 
     def longest_stalled(self, limit: int) -> Sequence[Row[Promise, str]]:
         """(promise, tracker slug) for Stalled promises, stalled longest first."""
@@ -77,30 +58,3 @@ class DashboardQueries(Repository):
             .limit(limit)
         )
         return self._session.execute(statement).all()
-
-    def awaiting_review(self, user: str, limit: int) -> Sequence[Row[Proposal, str, str, str]]:
-        """(proposal, promise external id, promise title, tracker slug) for open proposals the
-        user neither made nor reviewed yet, oldest first."""
-        statement = (
-            select(Proposal, Promise.external_id, Promise.title, Tracker.slug)
-            .join(Promise, Proposal.promise_id == Promise.id)
-            .join(Tracker, Promise.tracker_id == Tracker.id)
-            .where(*_awaiting_filter(user))
-            .order_by(Proposal.created_at, Proposal.id)
-            .limit(limit)
-        )
-        return self._session.execute(statement).all()
-
-    def awaiting_count(self, user: str) -> int:
-        statement = select(func.count(Proposal.id)).where(*_awaiting_filter(user))
-        return self._session.scalar(statement) or 0
-
-    def approvals(self, proposal_ids: Sequence[int]) -> dict[int, int]:
-        if not proposal_ids:
-            return {}
-        statement = (
-            select(Review.proposal_id, func.count())
-            .where(Review.proposal_id.in_(proposal_ids), Review.verdict == Verdict.APPROVE)
-            .group_by(Review.proposal_id)
-        )
-        return {proposal_id: int(count) for proposal_id, count in self._session.execute(statement)}

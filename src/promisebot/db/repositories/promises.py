@@ -1,13 +1,16 @@
-"""Trackers and promises: look-ups by key, and the row lock taken before a rating changes."""
+"""Trackers and promises: look-ups by key, the search index's rows, lists by rating, rating
+counts and history, and the row lock taken before a rating changes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import selectinload
 
-from promisebot.db.models import AuditEvent, Promise, Tracker
+from promisebot.db.models import AuditEvent, Promise, RatingChange, Tracker
 from promisebot.db.repositories import Repository
+from promisebot.domain import Rating
 
 # The audit subject of an import: the only writer of promise titles, descriptions and tags.
 TRACKER_FILE_SUBJECT = "tracker_file"
@@ -58,3 +61,68 @@ class PromiseRepository(Repository):
             select(func.max(AuditEvent.id)).where(AuditEvent.subject_type == TRACKER_FILE_SUBJECT)
         )
         return int(count), int(newest or 0), int(last_import or 0)
+
+    def search_rows(self) -> Sequence[Row[int, str, str, str, str, list[str] | None]]:
+        """(id, tracker slug, external id, title, description, tags) of every promise."""
+        statement = select(
+            Promise.id,
+            Tracker.slug,
+            Promise.external_id,
+            Promise.title,
+            Promise.description,
+            Promise.tags,
+        ).join(Tracker)
+        return self._session.execute(statement).all()
+
+    def with_trackers(self, promise_ids: Sequence[int]) -> dict[int, Promise]:
+        """The promises by id, their trackers loaded."""
+        if not promise_ids:
+            return {}
+        statement = (
+            select(Promise)
+            .where(Promise.id.in_(promise_ids))
+            .options(selectinload(Promise.tracker))
+        )
+        return {promise.id: promise for promise in self._session.scalars(statement)}
+
+    def by_rating(
+        self, rating: Rating, tracker_id: int | None, limit: int
+    ) -> tuple[Sequence[Promise], int]:
+        """Promises holding the rating longest first (trackers loaded), and how many hold it."""
+        statement = select(Promise).where(Promise.current_rating == rating)
+        if tracker_id is not None:
+            statement = statement.where(Promise.tracker_id == tracker_id)
+        total = self._session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = self._session.scalars(
+            statement.order_by(Promise.rated_at, Promise.id)
+            .limit(limit)
+            .options(selectinload(Promise.tracker))
+        ).all()
+        return rows, total or 0
+
+    def rating_counts(self, tracker_ids: Sequence[int]) -> dict[int, dict[Rating, int]]:
+        """tracker id → rating → number of promises; ratings nobody holds are left out."""
+        if not tracker_ids:
+            return {}
+        statement = (
+            select(Promise.tracker_id, Promise.current_rating, func.count())
+            .where(Promise.tracker_id.in_(tracker_ids))
+            .group_by(Promise.tracker_id, Promise.current_rating)
+        )
+        counts: dict[int, dict[Rating, int]] = {}
+        for tracker_id, rating, count in self._session.execute(statement):
+            counts.setdefault(tracker_id, {})[rating] = count
+        return counts
+
+    def latest_rating_changes(self, promise_id: int, limit: int) -> Sequence[RatingChange]:
+        statement = (
+            select(RatingChange)
+            .where(RatingChange.promise_id == promise_id)
+            .order_by(RatingChange.effective_at.desc(), RatingChange.id.desc())
+            .limit(limit)
+        )
+        return self._session.scalars(statement).all()
+
+    def rating_change_count(self, promise_id: int) -> int:
+        statement = select(func.count()).where(RatingChange.promise_id == promise_id)
+        return self._session.scalar(statement) or 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review
@@ -15,8 +16,14 @@ from promisebot.domain import ProposalStatus, Rating, Verdict
 _WITH_PROMISE = (selectinload(Proposal.promise).selectinload(Promise.tracker),)
 
 
+def _awaiting_review(user: str) -> tuple[Any, ...]:
+    """Open proposals the user neither made nor reviewed yet."""
+    reviewed = exists().where(Review.proposal_id == Proposal.id, Review.reviewer == user)
+    return (Proposal.status == ProposalStatus.OPEN, Proposal.proposed_by != user, ~reviewed)
+
+
 class ProposalRepository(Repository):
-    """Proposals and their reviews."""
+    """Proposals, their reviews and review queues."""
 
     def promise_id_of(self, proposal_id: int) -> int | None:
         """The proposal's promise, read without a lock: the first step of the lock order."""
@@ -124,6 +131,32 @@ class ProposalRepository(Repository):
             (promise_id, proposal_id)
             for promise_id, proposal_id in self._session.execute(statement)
         ]
+
+    def awaiting_review_by(self, user: str, limit: int) -> Sequence[Proposal]:
+        """Open proposals the user neither made nor reviewed yet, oldest first."""
+        statement = (
+            select(Proposal)
+            .where(*_awaiting_review(user))
+            .order_by(Proposal.created_at, Proposal.id)
+            .limit(limit)
+            .options(*_WITH_PROMISE)
+        )
+        return self._session.scalars(statement).all()
+
+    def awaiting_review_count(self, user: str) -> int:
+        statement = select(func.count(Proposal.id)).where(*_awaiting_review(user))
+        return self._session.scalar(statement) or 0
+
+    def approval_counts(self, proposal_ids: Sequence[int]) -> dict[int, int]:
+        """proposal id → approvals so far; proposals without any are left out."""
+        if not proposal_ids:
+            return {}
+        statement = (
+            select(Review.proposal_id, func.count())
+            .where(Review.proposal_id.in_(proposal_ids), Review.verdict == Verdict.APPROVE)
+            .group_by(Review.proposal_id)
+        )
+        return {proposal_id: int(count) for proposal_id, count in self._session.execute(statement)}
 
     def open_duplicate(
         self, *, promise_id: int, proposer: str, to_rating: Rating

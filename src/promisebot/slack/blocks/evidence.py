@@ -9,7 +9,7 @@ from typing import Any
 
 from promisebot.domain import NOTE_MAX, PUBLISHER_MAX, TITLE_MAX, URL_MAX
 from promisebot.services.evidence import EvidenceAdded
-from promisebot.services.promise_views import PromiseCard
+from promisebot.services.lookup import PromiseCard
 from promisebot.slack.blocks.common import (
     Block,
     Message,

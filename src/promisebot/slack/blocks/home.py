@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from promisebot.services.home import AwaitingReview, HomeDashboard, RecentChange, StalledPromise
-from promisebot.services.promise_views import TrackerScore
+from promisebot.services.lookup import TrackerScore
 from promisebot.slack.blocks.common import (
     MAX_TEXT,
     MAX_VIEW_BLOCKS,

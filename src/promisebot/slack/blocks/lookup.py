@@ -5,11 +5,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from promisebot.domain import Rating
-from promisebot.services.promise_views import (
+from promisebot.services.lookup import (
     LookupResult,
     PromiseCard,
     PromiseList,
-    PromiseSummary,
     TrackerScore,
 )
 from promisebot.slack.blocks.common import (
@@ -240,12 +239,3 @@ def help_message() -> Message:
 
 def error_message(text: str) -> Message:
     return Message(escape(text), [section(f":warning: {escape(text)}")])
-
-
-def notice_message(text: str) -> Message:
-    """A short confirmation; `text` is already safe mrkdwn."""
-    return Message(text, [section(text)])
-
-
-def summary_line(item: PromiseSummary) -> str:
-    return f"*{escape(item.title)}* (`{escape(item.external_id)}`)"

@@ -26,7 +26,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         user = str(event.get("user", ""))
         if not user:
             return
-        dashboard = services.home.dashboard(user, is_editor=services.permissions.is_editor(user))
+        dashboard = services.home.dashboard(user)
         permalinks = {
             item.proposal_id: found
             for item in dashboard.awaiting

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError, Rating, UnknownRating, parse_rating
 from promisebot.services import Services
-from promisebot.services.promise_views import PromiseCard
+from promisebot.services.lookup import PromiseCard
 from promisebot.slack.blocks import lookup as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation

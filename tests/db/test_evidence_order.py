@@ -1,0 +1,48 @@
+"""The card's evidence order in SQL: newest publication date, or the UTC day it was added."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+
+from promisebot.db.models import Evidence, Promise, Tracker
+from promisebot.db.uow import Database
+from promisebot.domain import Rating
+
+RATED = datetime(2025, 1, 6, 12, tzinfo=UTC)
+
+
+def test_undated_evidence_counts_from_the_utc_day_it_was_added(db: Database) -> None:
+    with db.transaction() as uow:
+        promise = Promise(
+            tracker=Tracker(slug="gov", name="Governor", subject="The Governor"),
+            external_id="p1",
+            title="A promise",
+            current_rating=Rating.STALLED,
+            rated_at=RATED,
+            last_reviewed_at=RATED,
+        )
+        uow.add(promise)
+        uow.flush()
+        for url, published_on, added_at in (
+            ("old", date(2025, 2, 1), datetime(2025, 2, 1, 9, tzinfo=UTC)),
+            # 01:30 UTC is still March 2nd in New York: the day must be taken in UTC.
+            ("undated", None, datetime(2025, 3, 3, 1, 30, tzinfo=UTC)),
+            ("dated", date(2025, 3, 2), datetime(2025, 3, 3, 2, tzinfo=UTC)),
+            ("same-day-earlier", date(2025, 3, 2), datetime(2025, 3, 2, 8, tzinfo=UTC)),
+        ):
+            uow.add(
+                Evidence(promise=promise, url=url, published_on=published_on, added_at=added_at)
+            )
+        uow.commit()
+        promise_id = promise.id
+
+    with db.reading() as uow:
+        if db.is_postgres:
+            uow.session.execute(text("SET TIME ZONE 'America/New_York'"))
+        urls = [row.url for row in uow.evidence.latest_for_promise(promise_id, 3)]
+        total = uow.evidence.count_for_promise(promise_id)
+
+    assert urls == ["undated", "dated", "same-day-earlier"]
+    assert total == 4
