@@ -12,16 +12,17 @@ import pytest
 from sqlalchemy import Select, func, select
 
 from promisebot.db import migrate
+from promisebot.db.migrate import DatabaseNotReady, require_schema
 from promisebot.db.models import AuditEvent, Base, Evidence, Promise, RatingChange, Tracker
 from promisebot.db.uow import Database
 from promisebot.domain import Rating
-from promisebot.services.tracker_file import FileFormat, InvalidTrackerRows, MalformedTrackerFile
 from promisebot.services.trackers import (
-    DatabaseNotReady,
+    FileFormat,
     ImportReport,
+    InvalidTrackerRows,
+    MalformedTrackerFile,
     TrackerService,
     load_demo,
-    require_schema,
 )
 
 DATA = Path(__file__).parent / "data"

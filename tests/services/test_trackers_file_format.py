@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from promisebot.domain import Rating
-from promisebot.services.tracker_file import (
+from promisebot.services.trackers.file_format import (
     FileFormat,
     InvalidTrackerRows,
     MalformedTrackerFile,
