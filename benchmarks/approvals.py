@@ -33,11 +33,10 @@ from promisebot.db.models import Promise, RatingChange, Review
 from promisebot.domain import Rating, Verdict
 from promisebot.sandbox.driver import SlackDriver
 from promisebot.sandbox.fake_slack import FakeSlack
-from promisebot.services.proposal_views import ProposalView
-from promisebot.services.proposals import ProposalService
+from promisebot.services.proposals import ProposalService, ProposalView
 from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import Act
-from promisebot.slack.listeners.proposal_updates import ProposalMessages
+from promisebot.slack.notify.proposals import ProposalNotifier
 from promisebot.slack.server import HttpServer, WsgiApp
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -73,7 +72,7 @@ class Bench:
     runtime: Runtime
     fake: FakeSlack
     driver: SlackDriver
-    updates: ProposalMessages
+    notifier: ProposalNotifier
     errors: ErrorCounter
     http_errors: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,7 +82,10 @@ class Bench:
             update={"approvals_required": approvals_required}
         )
         service = ProposalService(
-            self.runtime.db, settings, self.runtime.services.clock, self.runtime.services.editors
+            self.runtime.db,
+            settings,
+            self.runtime.services.clock,
+            self.runtime.services.permissions,
         )
         current = self.current_rating(promise_id)
         ratings = list(Rating)
@@ -97,7 +99,7 @@ class Bench:
             effective_on=None,
             origin_channel=None,
         )
-        posted = self.updates.post_root(proposal)
+        posted = self.notifier.post_root(proposal)
         assert posted is not None and posted.message_ts is not None
         return posted
 
@@ -276,7 +278,11 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
         app_log.addHandler(errors)
         driver = SlackDriver(f"{server.url}/slack/events", SECRET, fake)
         bench = Bench(
-            runtime, fake, driver, ProposalMessages(runtime.services, runtime.messenger), errors
+            runtime,
+            fake,
+            driver,
+            ProposalNotifier(runtime.services.proposals, settings, runtime.messenger),
+            errors,
         )
         try:
             for warm in promise_ids[-1:]:

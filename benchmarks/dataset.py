@@ -1,10 +1,12 @@
-"""Shared by the benchmarks: synthetic tracker data in the file format, and a SQLite or
-PostgreSQL database of their own for a run."""
+"""Shared by the benchmarks: synthetic tracker data in the file format, a SQLite or
+PostgreSQL database of their own for a run, the bare Bolt baseline, and small measures
+(percentiles, free ports, a process's resident memory)."""
 
 from __future__ import annotations
 
 import json
 import random
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -12,6 +14,8 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -153,3 +157,33 @@ def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def bare_app(api_url: str, signing_secret: str | None, reply: str = "ok") -> App:
+    """The baseline: a Bolt app whose `/promise` handler only acks `reply`."""
+    app = App(client=WebClient(token="xoxb-bench", base_url=api_url), signing_secret=signing_secret)
+
+    @app.command("/promise")
+    def handle(ack: Ack) -> None:
+        ack(reply)
+
+    return app
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident set (`VmRSS`) or its peak (`VmHWM`), from /proc, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -15,9 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
 from promisebot.bootstrap import build_runtime
 from promisebot.db import migrate
 from promisebot.sandbox.driver import SlackDriver
@@ -26,14 +23,9 @@ from promisebot.settings import load_settings
 from promisebot.slack.server import HttpServer, WsgiApp
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset import TOPICS, load_rows, promise_rows
+from dataset import TOPICS, bare_app, load_rows, percentile, promise_rows
 
 SECRET = "benchmark-secret"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def measure(driver: SlackDriver, queries: list[str]) -> list[float]:
@@ -44,16 +36,6 @@ def measure(driver: SlackDriver, queries: list[str]) -> list[float]:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.text
     return timings
-
-
-def bare_app(fake: FakeSlack) -> App:
-    app = App(client=WebClient(token="xoxb-bench", base_url=fake.api_url), signing_secret=SECRET)
-
-    @app.command("/promise")
-    def handle(ack: Ack) -> None:
-        ack("ok")
-
-    return app
 
 
 def main() -> None:
@@ -94,7 +76,7 @@ def main() -> None:
                 WsgiApp(runtime.slack_app(), runtime.db.ping), host="127.0.0.1", port=0
             ),
             "bare Bolt": HttpServer(
-                WsgiApp(bare_app(fake), lambda: True), host="127.0.0.1", port=0
+                WsgiApp(bare_app(fake.api_url, SECRET), lambda: True), host="127.0.0.1", port=0
             ),
         }
         results: dict[str, list[float]] = {}

@@ -21,7 +21,6 @@ import argparse
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import Act, Views
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dataset import load_rows, postgres_database, promise_rows
+from dataset import free_port, load_rows, memory_mb, postgres_database, promise_rows
 
 SECRET = "soak-secret"
 EDITORS = [f"U_ED{n:02d}" for n in range(10)]
@@ -81,10 +80,7 @@ class Replica:
         return f"http://127.0.0.1:{self.port}/slack/events"
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        return memory_mb(self.process.pid)
 
 
 @dataclass
@@ -105,12 +101,6 @@ class Tally:
             self.statuses[status] += 1
             if status != 200:
                 self.unexpected[kind] += 1
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_replica(env: dict[str, str], folder: Path, number: int, port: int = 0) -> Replica:
@@ -268,13 +258,10 @@ class Load:
         user = self._approver(proposer, rng)
         event_id = f"Ev{uuid.uuid4().hex[:12].upper()}"
         word = rng.choice(["approve", "lgtm", ":+1:", "approved"])
-        status = driver.message_in_thread(
-            word, user=user, channel=channel, thread_ts=ts, event_id=event_id
-        ).status_code
+        event = driver.thread_message_event(word, user=user, channel=channel, thread_ts=ts)
+        status = driver.event(event, event_id=event_id).status_code
         if rng.random() < 0.25:  # Slack retrying the same delivery
-            retry = driver.message_in_thread(
-                word, user=user, channel=channel, thread_ts=ts, event_id=event_id, retry_num=1
-            )
+            retry = driver.signed(retry_num=1).event(event, event_id=event_id)
             status = max(status, retry.status_code)
             with self.tally.lock:
                 self.tally.duplicates_sent += 1

@@ -157,3 +157,38 @@ def test_commands_ask_for_migrations_first(
     assert "run `promisebot db upgrade` first" in capsys.readouterr().err
     assert main(["export"]) == 1
     assert "run `promisebot db upgrade` first" in capsys.readouterr().err
+
+
+def test_csv_export_keeps_formulas_as_text_and_round_trips_exactly(
+    cli_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    formula = '=HYPERLINK("https://evil.example","click")'
+    quoted = "'=1+1 is what the title really says"
+    source = [
+        {
+            "tracker": "ortiz-2024",
+            "tracker_name": "Ortiz-O-Meter",
+            "id": f"formula-{n}",
+            "title": title,
+            "description": title,
+            "rating": "Stalled",
+            "rated_on": "2025-03-01",
+        }
+        for n, title in enumerate((formula, quoted))
+    ]
+    (tmp_path / "in.json").write_text(json.dumps(source), encoding="utf-8")
+    assert main(["import", str(tmp_path / "in.json")]) == 0
+    out = tmp_path / "out.csv"
+    assert main(["export", "--format", "csv", "-o", str(out)]) == 0
+    exported = out.read_text(encoding="utf-8")
+    assert '"\'=HYPERLINK(""https://evil.example"",""click"")"' in exported
+    assert ",''=1+1 is what the title really says," in exported
+    assert ',"=' not in exported and ",=" not in exported
+    before = dump_tables(cli_db)
+    capsys.readouterr()
+    assert main(["import", str(out)]) == 0
+    assert "nothing to change" in capsys.readouterr().out
+    assert dump_tables(cli_db) == before
+    assert main(["export", "--format", "json"]) == 0
+    titles = {row["id"]: row["title"] for row in json.loads(capsys.readouterr().out)}
+    assert titles == {"formula-0": formula, "formula-1": quoted}

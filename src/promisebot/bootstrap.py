@@ -15,7 +15,9 @@ from slack_sdk import WebClient
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
+from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
+from promisebot.services.deliveries import DeliveryService
 from promisebot.services.digests import DigestService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -27,8 +29,9 @@ from promisebot.services.trackers import TrackerService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
-from promisebot.slack.listeners.proposals import expiry_job
 from promisebot.slack.messenger import Messenger
+from promisebot.slack.notify.proposals import ProposalNotifier
+from promisebot.slack.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,20 @@ class Runtime:
     services: Services
     client: WebClient
     messenger: Messenger
+    workspace: Workspace
 
     def slack_app(self) -> App:
-        return create_app(self.services, self.client, executor_threads=self.settings.http_threads)
+        return create_app(
+            self.services,
+            self.client,
+            self.workspace,
+            executor_threads=self.settings.http_threads,
+        )
 
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
-        return [expiry_job(self.services, self.messenger)]
+        proposals = self.services.proposals
+        return [expiry_job(proposals, ProposalNotifier(proposals, self.settings, self.messenger))]
 
     def with_scheduler(self) -> tuple[Runtime, PromisebotScheduler]:
         """A scheduler for this process (not started), and a runtime whose schedule commands
@@ -91,7 +101,8 @@ def build_services(
         trackers=TrackerService(db, clock),
         schedules=ScheduleService(db, settings, clock, editors.is_editor),
         digests=DigestService(db, settings, clock, editors.is_editor),
-        proposals=ProposalService(db, settings, clock, editors),
+        proposals=ProposalService(db, settings, clock, permissions),
+        deliveries=DeliveryService(db, clock),
     )
 
 
@@ -127,4 +138,5 @@ def build_runtime(
         services=build_services(settings, database, clock, usergroup_fetcher(client)),
         client=client,
         messenger=Messenger(client),
+        workspace=Workspace(client),
     )

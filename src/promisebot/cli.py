@@ -91,10 +91,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace, runtime: Runtime) -> int:
+    import threading
+
     from slack_sdk.errors import SlackApiError
     from sqlalchemy.exc import SQLAlchemyError
 
     from promisebot.slack.blocks.digest import render_digest, render_digest_text
+    from promisebot.slack.workspace import REJECTED_TOKEN_ERRORS, RejectedBotToken
 
     settings = runtime.settings
     try:
@@ -112,9 +115,21 @@ def _digest(args: argparse.Namespace, runtime: Runtime) -> int:
         print(f"Nothing is due (threshold {content.threshold_days} days); nothing was posted.")
         return 0
     try:
+        # A few attempts (one log line each), then give up: this is a one-off command.
+        team = runtime.workspace.keep_verifying(threading.Event(), max_attempts=4)
+    except RejectedBotToken as error:
+        raise CommandError(str(error)) from None
+    if team is None:
+        raise CommandError(
+            f"Cannot reach the Slack API at {settings.slack_api_url}; nothing was posted."
+        )
+    try:
         posted = runtime.messenger.post(args.channel, render_digest(content, settings.tz))
     except SlackApiError as error:
-        raise CommandError(f"Slack refused the digest: {error.response.get('error')}.") from None
+        code = str(error.response.get("error"))
+        if code in REJECTED_TOKEN_ERRORS:
+            raise CommandError(str(RejectedBotToken(code))) from None
+        raise CommandError(f"Slack refused the digest: {code}.") from None
     except OSError as error:
         raise CommandError(f"Cannot reach Slack: {error}.") from None
     print(f"Posted the digest ({content.total_due} due) to {posted.channel} at {posted.ts}.")

@@ -22,6 +22,8 @@ PUBLISHER_MAX = 200
 URL_MAX = 2000
 EVIDENCE_LINKS_MAX = 10
 
+SYSTEM_ACTOR = "promisebot"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -209,11 +211,7 @@ class ProposalState:
         self, reviewer: str, verdict: Verdict, reason: str = "", *, is_editor: bool
     ) -> Outcome:
         """Record one reviewer's verdict; a changed mind replaces the earlier one."""
-        self._require_open()
-        if not is_editor:
-            raise NotAnEditor("review rating changes")
-        if reviewer == self.proposer:
-            raise SelfReview()
+        self.check_reviewer(reviewer, is_editor=is_editor)
         if verdict is Verdict.REJECT and not reason.strip():
             raise RejectionNeedsReason()
         if self.verdicts.get(reviewer) is verdict and verdict is Verdict.APPROVE:
@@ -225,6 +223,14 @@ class ProposalState:
         if self.approvals >= self.approvals_required:
             return Outcome.APPLY
         return Outcome.RECORDED
+
+    def check_reviewer(self, reviewer: str, *, is_editor: bool) -> None:
+        """Raise unless `reviewer` may review this proposal now (whatever the verdict)."""
+        self._require_open()
+        if not is_editor:
+            raise NotAnEditor("review rating changes")
+        if reviewer == self.proposer:
+            raise SelfReview()
 
     def apply(self, current_rating: Rating) -> bool:
         """Close the proposal once approved: applied, or stale if the promise moved on."""

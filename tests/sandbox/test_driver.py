@@ -49,9 +49,9 @@ def test_bad_old_and_missing_signatures_are_refused(bolt: BoltOverHttp) -> None:
         handled.set()
         ack()
 
-    assert bolt.driver.command("x", signature="v0=bad").status_code == 401
-    assert bolt.driver.command("x", timestamp=int(time.time()) - 600).status_code == 401
-    assert bolt.driver.command("x", unsigned=True).status_code == 401
+    assert bolt.driver.signed(signature="v0=bad").command("x").status_code == 401
+    assert bolt.driver.signed(timestamp=int(time.time()) - 600).command("x").status_code == 401
+    assert bolt.driver.signed(unsigned=True).command("x").status_code == 401
     assert not handled.is_set()
 
 
@@ -118,10 +118,10 @@ def test_thread_reply_and_app_home_events(bolt: BoltOverHttp, fake: FakeSlack) -
     def handle_home(event: dict[str, Any], client: WebClient) -> None:
         client.views_publish(user_id=event["user"], view={"type": "home", "blocks": []})
 
-    reply = bolt.driver.message_in_thread(
-        "source: x", channel="C1", thread_ts="1700000000.000100", retry_num=1
+    reply = bolt.driver.signed(retry_num=1).event(
+        bolt.driver.thread_message_event("source: x", channel="C1", thread_ts="1700000000.000100")
     )
-    home = bolt.driver.app_home_opened("U3")
+    home = bolt.driver.event(bolt.driver.app_home_opened_event("U3"))
 
     assert reply.status_code == 200 and home.status_code == 200
     (post,) = fake.wait_for("chat.postMessage")

@@ -89,7 +89,7 @@ def test_trigger_id_opens_one_view(fake: FakeSlack, web_client: WebClient) -> No
 def test_late_trigger_and_stale_hash_are_refused(fake: FakeSlack, web_client: WebClient) -> None:
     opened = web_client.views_open(trigger_id=fake.issue_trigger_id(), view={"type": "modal"})
     web_client.views_update(view_id="V0001", view={"type": "modal", "blocks": []})
-    fake.workspace.views.trigger_ttl = 0.0
+    fake.trigger_ttl = 0.0
     late = fake.issue_trigger_id()
     time.sleep(0.01)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -24,7 +25,12 @@ def env(monkeypatch: pytest.MonkeyPatch, db: Database, fake: FakeSlack) -> Itera
     monkeypatch.setenv("PROMISEBOT_SLACK_API_URL", fake.api_url)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     get_settings.cache_clear()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
     yield
+    # `scheduler` configures logging onto this test's (captured, soon closed) stderr.
+    root.handlers[:], _ = saved
+    root.setLevel(saved[1])
     get_settings.cache_clear()
 
 
@@ -112,3 +118,75 @@ def test_scheduler_runs_until_sigterm(db: Database, fake: FakeSlack) -> None:
     assert process.returncode == 0, err
     assert out.strip() == "Scheduler stopped."
     assert "scheduler started with 0 digest schedule(s)" in err
+
+
+def test_scheduler_with_a_rejected_token_exits_with_one_sentence(
+    db: Database, fake: FakeSlack
+) -> None:
+    fake.fail_next("auth.test", error="account_inactive")
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.url,
+        "PROMISEBOT_SLACK_API_URL": fake.api_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+    }
+    process = subprocess.run(
+        [sys.executable, "-m", "promisebot", "scheduler"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 1
+    assert "Traceback" not in process.stderr
+    assert (
+        process.stderr.strip()
+        .splitlines()[-1]
+        .startswith("promisebot: Slack refused SLACK_BOT_TOKEN (account_inactive):")
+    )
+
+
+def test_digest_with_a_rejected_token_says_so_and_posts_nothing(
+    env: None,
+    db: Database,
+    fake: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    add_promise(db, "roads", now=utcnow(), stalled_days=100)
+    fake.fail_next("auth.test", error="invalid_auth")
+
+    assert cli.main(["digest", "--channel", "C_OPS"]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("promisebot: Slack refused SLACK_BOT_TOKEN (invalid_auth):")
+    assert len(err.strip().splitlines()) == 1
+    assert fake.posted_messages() == []
+
+
+def test_digest_when_slack_is_unreachable_gives_up_with_one_sentence(
+    env: None,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with FakeSlack() as gone:
+        api_url = gone.api_url  # a port that nothing listens on once the fake has stopped
+    monkeypatch.setenv("PROMISEBOT_SLACK_API_URL", api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setattr("promisebot.slack.workspace.backoff", lambda: iter([0.0] * 10))
+    get_settings.cache_clear()
+    add_promise(db, "roads", now=utcnow(), stalled_days=100)
+
+    assert cli.main(["digest", "--channel", "C_OPS"]) == 1
+
+    assert capsys.readouterr().err == (
+        f"promisebot: Cannot reach the Slack API at {api_url}; nothing was posted.\n"
+    )
+    attempts = [r.getMessage() for r in caplog.records if "Slack API unreachable" in r.getMessage()]
+    assert len(attempts) == 4
+    assert attempts[0].startswith("Slack API unreachable (attempt 1: URLError")
+    assert attempts[-1].endswith("giving up")

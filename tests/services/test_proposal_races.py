@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
 from promisebot.db.uow import Database
 from promisebot.domain import ProposalClosed, ProposalStatus, Rating, Verdict
-from promisebot.services.permissions import EditorDirectory
-from promisebot.services.proposal_views import ReviewResult
-from promisebot.services.proposals import ProposalService
+from promisebot.services.permissions import EditorDirectory, Permissions
+from promisebot.services.proposals import ProposalService, ReviewResult
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
 from tests.conftest import postgres_only
@@ -50,7 +49,8 @@ def engines(database_url: str, db: Database) -> Iterator[list[Database]]:
 def service_for(database: Database, approvals: int) -> ProposalService:
     clock = FakeClock()
     editors = EditorDirectory(EDITORS, None, None, ttl_seconds=60, clock=clock)
-    return ProposalService(database, load_settings(approvals_required=approvals), clock, editors)
+    settings = load_settings(approvals_required=approvals)
+    return ProposalService(database, settings, clock, Permissions(editors))
 
 
 def fire(calls: list[Callable[[], ReviewResult]]) -> Outcomes:

@@ -31,13 +31,13 @@ from promisebot.domain import (
     SelfReview,
     Verdict,
 )
-from promisebot.services.permissions import EditorDirectory
-from promisebot.services.proposal_views import (
+from promisebot.services.permissions import EditorDirectory, Permissions
+from promisebot.services.proposals import (
     InvalidProposal,
     ProposalNotFound,
+    ProposalService,
     ProposalView,
 )
-from promisebot.services.proposals import ProposalService
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
 
@@ -74,6 +74,14 @@ def count(db: Database, model: type[Any]) -> int:
         return uow.session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def open_proposals(db: Database, promise_id: int) -> list[int]:
+    statement = select(Proposal.id).where(
+        Proposal.promise_id == promise_id, Proposal.status == ProposalStatus.OPEN
+    )
+    with db.reading() as uow:
+        return list(uow.session.scalars(statement))
+
+
 def actions(db: Database) -> list[str]:
     with db.reading() as uow:
         return list(uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
@@ -98,7 +106,7 @@ def make_service(db: Database, clock: FakeClock) -> ServiceFactory:
     def build(**overrides: Any) -> ProposalService:
         settings = load_settings(**{"approvals_required": 2, **overrides})
         editors = EditorDirectory(EDITORS, None, None, ttl_seconds=60, clock=clock)
-        return ProposalService(db, settings, clock, editors)
+        return ProposalService(db, settings, clock, Permissions(editors))
 
     return build
 
@@ -405,7 +413,7 @@ def test_applying_one_proposal_makes_the_others_stale(
     with pytest.raises(ProposalClosed, match="already stale"):
         service.review(proposal_id=kept.id, reviewer=BOB, verdict=Verdict.APPROVE)
     assert count(db, RatingChange) == 1
-    assert service.open_for_promise(promise_id) == []
+    assert open_proposals(db, promise_id) == []
 
 
 def test_a_proposal_goes_stale_when_the_rating_moved_on(
@@ -471,42 +479,43 @@ def test_thread_replies_review_only_in_our_threads(db: Database, service: Propos
     proposal = propose(service, make_promise(db))
     service.attach_message(proposal.id, "CREVIEW", "100.1")
 
-    def reply(text: str, *, user: str = ALICE, ts: str = "100.1") -> object:
+    def reply(
+        verdict: Verdict, reason: str = "", *, user: str = ALICE, ts: str = "100.1"
+    ) -> object:
         return service.review_reply(
-            channel_id="CREVIEW", thread_ts=ts, user=user, text=text, bot_user_id="UBOT"
+            channel_id="CREVIEW", thread_ts=ts, user=user, verdict=verdict, reason=reason
         )
 
-    assert reply("lgtm", ts="999.9") is None
-    assert reply("I think we should wait for the vote") is None
-    assert reply("approve", user="UBOT") is None
+    assert reply(Verdict.APPROVE, ts="999.9") is None
     assert count(db, Review) == 0
     with pytest.raises(RejectionNeedsReason):
-        reply("reject")
+        reply(Verdict.REJECT)
 
-    result = reply("<@UBOT> LGTM!")
+    result = reply(Verdict.APPROVE)
 
     assert result is not None
     assert getattr(result, "outcome", None) is Outcome.RECORDED
-    rejected = reply("reject: the vote was only postponed", user=BOB)
+    rejected = reply(Verdict.REJECT, "the vote was only postponed", user=BOB)
     assert rejected is not None
     assert service.get(proposal.id).rejection_reason == "the vote was only postponed"
 
 
-def test_awaiting_review_lists_what_an_editor_can_still_review(
+def test_the_reject_button_is_checked_before_the_reason_is_asked(
     db: Database, service: ProposalService
 ) -> None:
-    promise_id = make_promise(db)
-    first = propose(service, promise_id)
-    second = propose(service, promise_id, to=Rating.COMPROMISE, user=ALICE)
-    service.review(proposal_id=first.id, reviewer=BOB, verdict=Verdict.APPROVE)
+    proposal = propose(service, make_promise(db))
 
-    assert [view.id for view in service.awaiting_review_by(PROPOSER)] == [second.id]
-    assert [view.id for view in service.awaiting_review_by(ALICE)] == [first.id]
-    assert [view.id for view in service.awaiting_review_by(BOB)] == [second.id]
-    assert [view.id for view in service.awaiting_review_by(CAROL)] == [first.id, second.id]
-    assert [view.id for view in service.awaiting_review_by(CAROL, limit=1)] == [first.id]
-    assert service.awaiting_review_by("UREPORTER") == []
-    assert [view.id for view in service.open_for_promise(promise_id)] == [first.id, second.id]
+    assert service.check_can_review(proposal.id, ALICE).id == proposal.id
+    with pytest.raises(SelfReview):
+        service.check_can_review(proposal.id, PROPOSER)
+    with pytest.raises(NotAnEditor):
+        service.check_can_review(proposal.id, "UREPORTER")
+    with pytest.raises(ProposalNotFound):
+        service.check_can_review(proposal.id + 99, ALICE)
+    service.withdraw(proposal_id=proposal.id, user=PROPOSER)
+    with pytest.raises(ProposalClosed, match="already withdrawn"):
+        service.check_can_review(proposal.id, ALICE)
+    assert count(db, Review) == 0
 
 
 def test_the_review_channel_wins_over_the_origin(

@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from promisebot.domain import Rating
 from promisebot.services.trackers.file_format import (
     FileFormat,
     InvalidTrackerRows,
     MalformedTrackerFile,
+    csv_escape,
+    csv_unescape,
     decode,
     parse,
     render,
@@ -286,3 +290,52 @@ def test_json_export_rows_have_the_documented_keys() -> None:
         "effective_on": "2025-03-01",
         "rationale": "The bill was filed.",
     }
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        (
+            '=HYPERLINK("https://evil.example","click")',
+            '\'=HYPERLINK("https://evil.example","click")',
+        ),
+        ("+1 555 0100", "'+1 555 0100"),
+        ("-5% in a year", "'-5% in a year"),
+        ("@mayor", "'@mayor"),
+        ("\tindented", "'\tindented"),
+        ("\rreturn", "'\rreturn"),
+        ("'=already quoted", "''=already quoted"),
+        ("''+twice", "'''+twice"),
+        ("'quoted but harmless", "'quoted but harmless"),
+        ("plain = text", "plain = text"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text(
+    cell: str, written: str
+) -> None:
+    assert csv_escape(cell) == written
+    assert csv_unescape(written) == cell
+
+
+@given(st.text(alphabet=st.sampled_from("'=+-@\t\rab ;\""), max_size=8))
+def test_csv_escaping_is_reversed_exactly(cell: str) -> None:
+    escaped = csv_escape(cell)
+    assert csv_unescape(escaped) == cell
+    assert escaped[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_export_shows_formulas_as_text_and_imports_them_back_exactly() -> None:
+    titles = ['=HYPERLINK("https://evil.example","click")', "'=1+1", "-40% emissions", "@ease"]
+    base = parse((DATA / "valid.csv").read_text(), FileFormat.CSV).records[0]
+    records = [
+        base.model_copy(update={"id": f"row-{n}", "title": title, "description": title})
+        for n, title in enumerate(titles)
+    ]
+    text = render(records, FileFormat.CSV)
+    for line in text.splitlines()[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in line.split(","))
+    assert '"\'=HYPERLINK(""https://evil.example"",""click"")"' in text
+    assert "''=1+1" in text
+    assert [record.title for record in parse(text, FileFormat.CSV).records] == titles
+    assert json.loads(render(records, FileFormat.JSON))[0]["title"] == titles[0]

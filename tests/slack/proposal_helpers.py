@@ -192,10 +192,20 @@ class Desk:
             expect if expect is not None else {"chat.postMessage": 1, "chat.update": 1},
         )
 
-    def reply(self, root: Root, text: str, user: str, **options: Any) -> httpx.Response:
-        return self.driver.message_in_thread(
-            text, user=user, channel=root.channel, thread_ts=root.ts, **options
+    def reply(
+        self,
+        root: Root,
+        text: str,
+        user: str,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> httpx.Response:
+        driver = self.driver if retry_num is None else self.driver.signed(retry_num=retry_num)
+        event = driver.thread_message_event(
+            text, user=user, channel=root.channel, thread_ts=root.ts
         )
+        return driver.event(event, event_id=event_id)
 
     def reject_by_button(self, root: Root, user: str, reason: str | None) -> httpx.Response:
         modal = self.run(lambda: self.press(root, Act.REJECT, user), {"views.open": 1})
@@ -235,16 +245,17 @@ class Desk:
         with self.bot.db.reading() as uow:
             row = uow.session.get(Proposal, root.proposal_id)
             assert row is not None
-            return ProposalRow(
-                row.status,
-                row.from_rating,
-                row.to_rating,
-                row.approvals_required,
-                row.channel_id,
-                row.message_ts,
-                row.rationale,
-                list(row.evidence_links),
+            return proposal_row(row)
+
+    def open_proposals(self, external_id: str) -> list[ProposalRow]:
+        promise_id = self.bot.promise_id(external_id)
+        with self.bot.db.reading() as uow:
+            statement = (
+                select(Proposal)
+                .where(Proposal.promise_id == promise_id, Proposal.status == ProposalStatus.OPEN)
+                .order_by(Proposal.id)
             )
+            return [proposal_row(row) for row in uow.session.scalars(statement)]
 
     def reviews(self, root: Root) -> list[tuple[str, Verdict, str]]:
         with self.bot.db.reading() as uow:
@@ -281,6 +292,19 @@ class Desk:
             return set(
                 uow.session.scalars(select(Evidence.url).where(Evidence.promise_id == promise_id))
             )
+
+
+def proposal_row(row: Proposal) -> ProposalRow:
+    return ProposalRow(
+        row.status,
+        row.from_rating,
+        row.to_rating,
+        row.approvals_required,
+        row.channel_id,
+        row.message_ts,
+        row.rationale,
+        list(row.evidence_links),
+    )
 
 
 def start_desk(make_bot: Callable[..., Bot]) -> Desk:

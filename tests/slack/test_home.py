@@ -47,7 +47,7 @@ def assert_valid_view(view: dict[str, Any]) -> None:
 
 def open_home(bot: Bot, user: str) -> dict[str, Any]:
     before = len(bot.fake.calls("views.publish"))
-    assert bot.driver.app_home_opened(user).status_code == 200
+    assert bot.driver.event(bot.driver.app_home_opened_event(user)).status_code == 200
     published = bot.fake.wait_for("views.publish", count=before + 1)[-1]
     assert published.args["user_id"] == user
     view: dict[str, Any] = published.args["view"]

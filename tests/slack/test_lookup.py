@@ -146,10 +146,10 @@ def test_hostile_text_is_escaped(bot: Bot) -> None:
 
 
 def test_requests_with_bad_signatures_are_refused(bot: Bot) -> None:
-    assert bot.driver.command("police", signature="v0=bad").status_code == 401
-    assert bot.driver.command("police", unsigned=True).status_code == 401
+    assert bot.driver.signed(signature="v0=bad").command("police").status_code == 401
+    assert bot.driver.signed(unsigned=True).command("police").status_code == 401
     old = int(time.time()) - 6 * 60
-    assert bot.driver.command("police", timestamp=old).status_code == 401
+    assert bot.driver.signed(timestamp=old).command("police").status_code == 401
     assert bot.fake.calls("response_url") == []
 
 

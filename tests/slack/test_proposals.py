@@ -157,8 +157,10 @@ def test_ordinary_chat_and_foreign_threads_are_ignored(desk: Desk) -> None:
     root = desk.propose()
     desk.reply(root, "approve? I am not sure yet", ED2)
     desk.reply(root, "ok", ED2)
-    desk.driver.message_in_thread(
-        "approve", user=ED2, channel=REVIEW, thread_ts="1699999999.000100"
+    desk.driver.event(
+        desk.driver.thread_message_event(
+            "approve", user=ED2, channel=REVIEW, thread_ts="1699999999.000100"
+        )
     )
     # The bot's own messages (and any bot's) never count, even in its own thread.
     own = desk.driver.thread_message_event(

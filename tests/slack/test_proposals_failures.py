@@ -26,7 +26,7 @@ from tests.slack.proposal_helpers import (
 )
 
 OPEN_BUTTONS = {Act.APPROVE, Act.REJECT, Act.WITHDRAW}
-UPDATES_LOG = "promisebot.slack.listeners.proposal_updates"
+UPDATES_LOG = "promisebot.slack.notify.proposals"
 
 
 @pytest.fixture
@@ -110,10 +110,7 @@ def test_a_failed_root_post_keeps_the_proposal_and_tells_the_proposer(desk: Desk
     [notice] = desk.fake.calls("chat.postEphemeral")
     assert notice.args["user"] == ED1 and notice.args["channel"] == DESK
     assert "saved" in notice.args["text"]
-    open_proposals = desk.bot.runtime.services.proposals.open_for_promise(
-        desk.bot.promise_id("police-liability")
-    )
-    [stored] = open_proposals
+    [stored] = desk.open_proposals("police-liability")
     assert stored.status is ProposalStatus.OPEN and stored.message_ts is None
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from promisebot.domain import Verdict
-from promisebot.services.thread_replies import ParsedReply, parse_reply, plain_text
+from promisebot.slack.thread_replies import (
+    ParsedReply,
+    ThreadMessage,
+    parse_reply,
+    review_asked,
+    typed_text,
+)
 
 APPROVE = ParsedReply(Verdict.APPROVE)
 
@@ -84,6 +92,16 @@ def test_a_mention_of_someone_else_is_not_addressed_to_the_bot() -> None:
     assert parse_reply("<@ubot> approve", bot_user_id="UBOT") == APPROVE
 
 
+def test_the_bots_own_messages_are_never_reviews() -> None:
+    mine = ThreadMessage("CREVIEW", "100.1", "UBOT", "approve")
+    assert review_asked(mine, bot_user_id="UBOT") is None
+    alice = replace(mine, user="UALICE")
+    assert review_asked(alice, bot_user_id="UBOT") == APPROVE
+    assert review_asked(replace(alice, text="<@UBOT> LGTM!"), bot_user_id="UBOT") == APPROVE
+    chat = replace(alice, text="I think we should wait for the vote")
+    assert review_asked(chat, bot_user_id="UBOT") is None
+
+
 def test_reasons_come_back_as_plain_text() -> None:
     parsed = parse_reply(
         "reject see <https://news.example/a?b=1&amp;c=2|the story> &amp; "
@@ -96,6 +114,6 @@ def test_reasons_come_back_as_plain_text() -> None:
     )
 
 
-def test_plain_text_leaves_a_literal_entity_alone() -> None:
-    assert plain_text("&amp;lt; is how you write <") == "&lt; is how you write <"
-    assert plain_text("<!here> <mailto:a@b.example|a@b.example>") == "@here a@b.example"
+def test_typed_text_leaves_a_literal_entity_alone() -> None:
+    assert typed_text("&amp;lt; is how you write <") == "&lt; is how you write <"
+    assert typed_text("<!here> <mailto:a@b.example|a@b.example>") == "@here a@b.example"

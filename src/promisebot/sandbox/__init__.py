@@ -5,7 +5,7 @@ from promisebot.sandbox.driver import SignOptions, SlackDriver, sign
 from promisebot.sandbox.fake_slack import FakeSlack, RecordedCall
 from promisebot.sandbox.fake_socket_mode import FakeSocketMode
 from promisebot.sandbox.payloads import SlackPayloads
-from promisebot.sandbox.state_values import selected, selected_user, state_values
+from promisebot.sandbox.state_values import selected, state_values
 
 __all__ = [
     "FakeSlack",
@@ -15,7 +15,6 @@ __all__ = [
     "SlackDriver",
     "SlackPayloads",
     "selected",
-    "selected_user",
     "sign",
     "state_values",
 ]

@@ -92,13 +92,16 @@ class Sandbox:
     def reply(self, text: str) -> list[str]:
         if self.last_thread is None:
             return ["  No proposal thread yet: propose a change first."]
-        self.driver.message_in_thread(
-            text, user=self.user, channel=self._thread_channel(), thread_ts=self.last_thread
+        channel = self._thread_channel()
+        self.driver.event(
+            self.driver.thread_message_event(
+                text, user=self.user, channel=channel, thread_ts=self.last_thread
+            )
         )
         return self._finish(Rendering())
 
     def home(self) -> list[str]:
-        self.driver.app_home_opened(self.user)
+        self.driver.event(self.driver.app_home_opened_event(self.user))
         return self._finish(Rendering())
 
     def _thread_channel(self) -> str:

@@ -1,14 +1,15 @@
-"""Sends requests to the bot the way Slack does (slash commands, button presses, modal
-submissions, events), signed with the v0 scheme; builds the same payloads for Socket Mode."""
+"""Sends what `SlackPayloads` builds to the bot the way Slack does (form-encoded slash
+commands and interactions, JSON events), signed with the v0 scheme."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
 import time
-from types import TracebackType
-from typing import Any, TypedDict, Unpack
+from collections.abc import Callable
+from typing import Any, Concatenate, Generic, ParamSpec, TypedDict, Unpack
 from urllib.parse import urlencode
 
 import httpx
@@ -19,7 +20,8 @@ from promisebot.sandbox.state_values import state_values
 
 __all__ = ["SignOptions", "SlackDriver", "sign", "state_values"]
 
-FORM = "application/x-www-form-urlencoded"
+P = ParamSpec("P")
+Body = tuple[str, str]  # (body, content type)
 
 
 class SignOptions(TypedDict, total=False):
@@ -37,12 +39,53 @@ def sign(signing_secret: str, timestamp: int, body: str) -> str:
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def _form(payload: dict[str, Any]) -> Body:
+    return urlencode(payload), "application/x-www-form-urlencoded"
+
+
+def _interaction(payload: dict[str, Any]) -> Body:
+    return _form({"payload": json.dumps(payload)})
+
+
+def _json(payload: dict[str, Any]) -> Body:
+    return json.dumps(payload), "application/json"
+
+
+class _Sends(Generic[P]):
+    """A driver method that builds a payload with `build` and posts it encoded by
+    `encode`, taking exactly the builder's arguments."""
+
+    def __init__(
+        self,
+        build: Callable[Concatenate[SlackPayloads, P], dict[str, Any]],
+        encode: Callable[[dict[str, Any]], Body],
+    ) -> None:
+        self.build = build
+        self.encode = encode
+
+    def __get__(
+        self, driver: SlackDriver, owner: type | None = None
+    ) -> Callable[P, httpx.Response]:
+        def send(*args: P.args, **kwargs: P.kwargs) -> httpx.Response:
+            return driver.post(*self.encode(self.build(driver, *args, **kwargs)))
+
+        send.__doc__ = self.build.__doc__
+        return send
+
+
 class SlackDriver(SlackPayloads):
     """Plays Slack towards the bot at `events_url` (e.g. `http://127.0.0.1:3000/slack/events`).
 
-    Each sender returns the bot's `httpx.Response`; the `*_payload` builders it inherits
-    give the same payloads for Socket Mode envelopes. Close it (or use `with`).
+    `command`, `block_action`, `view_submission` and `event` take the arguments of the
+    `*_payload` / `event_envelope` builders and return the bot's `httpx.Response`;
+    `signed(...)` gives a driver that signs differently or sends Slack's retry headers.
+    Close it (or use `with`).
     """
+
+    command = _Sends(SlackPayloads.command_payload, _form)
+    block_action = _Sends(SlackPayloads.block_action_payload, _interaction)
+    view_submission = _Sends(SlackPayloads.view_submission_payload, _interaction)
+    event = _Sends(SlackPayloads.event_envelope, _json)
 
     def __init__(
         self,
@@ -55,7 +98,15 @@ class SlackDriver(SlackPayloads):
         super().__init__(fake, team_id, api_app_id)
         self.events_url = events_url
         self._signing_secret = signing_secret
+        self._options = SignOptions()
         self._http = httpx.Client(timeout=10.0)
+
+    def signed(self, **options: Unpack[SignOptions]) -> SlackDriver:
+        """This driver (same connection) sending with `options`, e.g. `signature="v0=bad"`
+        or `retry_num=1`."""
+        driver = copy.copy(self)
+        driver._options = options
+        return driver
 
     def close(self) -> None:
         self._http.close()
@@ -63,18 +114,12 @@ class SlackDriver(SlackPayloads):
     def __enter__(self) -> SlackDriver:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- sending ---------------------------------------------------------------------
-
-    def post(self, body: str, content_type: str, **options: Unpack[SignOptions]) -> httpx.Response:
+    def post(self, body: str, content_type: str) -> httpx.Response:
         """POST a raw body to the bot with Slack's headers."""
+        options = self._options
         timestamp = options.get("timestamp", int(time.time()))
         headers = {"Content-Type": content_type}
         if not options.get("unsigned", False):
@@ -87,98 +132,6 @@ class SlackDriver(SlackPayloads):
             headers["X-Slack-Retry-Reason"] = options.get("retry_reason", "http_timeout")
         return self._http.post(self.events_url, content=body.encode(), headers=headers)
 
-    def command(
-        self,
-        text: str,
-        *,
-        user: str = "U_REPORTER",
-        channel: str = "C_NEWSROOM",
-        command: str = "/promise",
-        trigger_id: str | None = None,
-        **options: Unpack[SignOptions],
-    ) -> httpx.Response:
-        payload = self.command_payload(
-            text, user=user, channel=channel, command=command, trigger_id=trigger_id
-        )
-        return self.post(urlencode(payload), FORM, **options)
-
-    def block_action(
-        self,
-        action_id: str,
-        value: str,
-        *,
-        user: str = "U_REPORTER",
-        channel: str | None = "C_NEWSROOM",
-        message: dict[str, Any] | None = None,
-        container: dict[str, Any] | None = None,
-        view: dict[str, Any] | None = None,
-        block_id: str | None = None,
-        action_type: str = "button",
-        response_url: bool = True,
-        trigger_id: str | None = None,
-        **options: Unpack[SignOptions],
-    ) -> httpx.Response:
-        payload = self.block_action_payload(
-            action_id,
-            value,
-            user=user,
-            channel=channel,
-            message=message,
-            container=container,
-            view=view,
-            block_id=block_id,
-            action_type=action_type,
-            response_url=response_url,
-            trigger_id=trigger_id,
-        )
-        return self._post_payload(payload, **options)
-
-    def view_submission(
-        self,
-        callback_id: str,
-        values: dict[str, Any],
-        *,
-        user: str = "U_REPORTER",
-        private_metadata: str = "",
-        view_id: str = "V0001",
-        **options: Unpack[SignOptions],
-    ) -> httpx.Response:
-        payload = self.view_submission_payload(
-            callback_id, values, user=user, private_metadata=private_metadata, view_id=view_id
-        )
-        return self._post_payload(payload, **options)
-
-    def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, **options: Unpack[SignOptions]
-    ) -> httpx.Response:
-        return self.post(
-            json.dumps(self.event_envelope(event, event_id=event_id)), "application/json", **options
-        )
-
-    def message_in_thread(
-        self,
-        text: str,
-        *,
-        user: str = "U_REPORTER",
-        channel: str = "C_NEWSROOM",
-        thread_ts: str,
-        ts: str | None = None,
-        event_id: str | None = None,
-        **options: Unpack[SignOptions],
-    ) -> httpx.Response:
-        event = self.thread_message_event(
-            text, user=user, channel=channel, thread_ts=thread_ts, ts=ts
-        )
-        return self.event(event, event_id=event_id, **options)
-
-    def app_home_opened(self, user: str, **options: Unpack[SignOptions]) -> httpx.Response:
-        return self.event(self.app_home_opened_event(user), **options)
-
     def url_verification(self, challenge: str = "fake-challenge") -> httpx.Response:
         body = {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
-        return self.post(json.dumps(body), "application/json")
-
-    def _post_payload(
-        self, payload: dict[str, Any], **options: Unpack[SignOptions]
-    ) -> httpx.Response:
-        return self.post(urlencode({"payload": json.dumps(payload)}), FORM, **options)
+        return self.post(*_json(body))

@@ -1,5 +1,5 @@
-"""A fake Slack Web API on 127.0.0.1: answers like Slack, records every call, and
-injects rate limits and server errors on request."""
+"""The fake Slack served over HTTP on 127.0.0.1: the workspace's answers, every call
+recorded, and rate limits and server errors injected on request."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from promisebot.sandbox.fake_views import JsonDict
-from promisebot.sandbox.fake_web_api import FakeWorkspace
+from promisebot.sandbox.fake_web_api import FakeWorkspace, JsonDict
+from promisebot.sandbox.local_server import LocalServer
 
 # Form-encoded requests carry these as JSON strings; tests want to inspect the objects.
-_JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "user_auth_blocks"})
+_JSON_FIELDS = frozenset(
+    {"blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks"}
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeSlack
 
+    def serve_forever(self, poll_interval: float = 0.05) -> None:
+        super().serve_forever(poll_interval)  # a short poll makes stop() quick
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.server_close()
+
 
 class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
@@ -110,8 +118,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class FakeSlack:
-    """Serves a Slack-like Web API at `api_url`; point `WebClient(base_url=...)` there.
+class FakeSlack(FakeWorkspace, LocalServer[_Server]):
+    """Serves the workspace as a Slack-like Web API at `api_url`; point
+    `WebClient(base_url=...)` there.
 
     Use as a context manager (or `start()`/`stop()`). Listeners run after Bolt's ack in
     other threads, so assert with `wait_for(method)` rather than `calls(method)`.
@@ -120,96 +129,28 @@ class FakeSlack:
     def __init__(
         self, *, team_id: str = "T0001", bot_user_id: str = "UBOTUSER", port: int = 0
     ) -> None:
+        super().__init__(team_id=team_id, bot_user_id=bot_user_id)
         self.port = port
-        self.workspace = FakeWorkspace(team_id=team_id, bot_user_id=bot_user_id)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._changed = threading.Condition()
         self._calls: list[RecordedCall] = []
         self._failed: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._response_urls = 0
 
-    # -- lifecycle -----------------------------------------------------------------
-
-    def start(self) -> FakeSlack:
-        if self._server is None:
-            server = _Server(("127.0.0.1", self.port), _Handler)
-            server.fake = self
-            self._server = server
-            self._thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _bind(self) -> _Server:
+        server = _Server(("127.0.0.1", self.port), _Handler)
+        server.fake = self
+        return server
 
     @property
     def base_url(self) -> str:
         """The server's root, e.g. `http://127.0.0.1:PORT`."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._running().server_address[1]}"
 
     @property
     def api_url(self) -> str:
         """Web API base URL for `WebClient(base_url=...)`, e.g. `http://127.0.0.1:PORT/api/`."""
         return f"{self.base_url}/api/"
-
-    # -- workspace configuration -----------------------------------------------------
-
-    @property
-    def bot_user_id(self) -> str:
-        return self.workspace.bot_user_id
-
-    @bot_user_id.setter
-    def bot_user_id(self, value: str) -> None:
-        self.workspace.bot_user_id = value
-
-    @property
-    def bot_id(self) -> str:
-        return self.workspace.bot_id
-
-    def set_user(
-        self,
-        user_id: str,
-        *,
-        name: str | None = None,
-        real_name: str | None = None,
-        tz: str = "America/New_York",
-        is_bot: bool = False,
-    ) -> None:
-        self.workspace.set_user(user_id, name=name, real_name=real_name, tz=tz, is_bot=is_bot)
-
-    def set_usergroup(self, group_id: str, user_ids: list[str]) -> None:
-        self.workspace.set_usergroup(group_id, user_ids)
-
-    def set_channel(
-        self, channel_id: str, *, name: str | None = None, is_member: bool = True
-    ) -> None:
-        self.workspace.set_channel(channel_id, name=name, is_member=is_member)
-
-    def issue_trigger_id(self) -> str:
-        """A trigger id that, like Slack's, opens one view and only within `trigger_ttl`."""
-        return self.workspace.issue_trigger_id()
 
     def response_url(self, tag: str = "") -> str:
         with self._changed:
@@ -217,19 +158,6 @@ class FakeSlack:
             number = self._response_urls
         suffix = f"/{quote(tag, safe='')}" if tag else ""
         return f"{self.base_url}/response/{number}{suffix}"
-
-    # -- stored state ----------------------------------------------------------------
-
-    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        """The message as it stands now (after any chat.update), with its `channel`."""
-        return self.workspace.message(channel, ts)
-
-    def last_message(self, channel: str | None = None) -> dict[str, Any] | None:
-        messages = self.workspace.messages(channel)
-        return messages[-1] if messages else None
-
-    def view(self, view_id: str) -> dict[str, Any] | None:
-        return self.workspace.view(view_id)
 
     # -- recorded calls --------------------------------------------------------------
 
@@ -286,7 +214,7 @@ class FakeSlack:
         status, headers, answer = self._injected_fault(method)
         if status == 200 and answer["ok"]:
             is_web_api = method != "response_url"
-            answer = self.workspace.answer(method, args, token) if is_web_api else answer
+            answer = self.answer(method, args, token) if is_web_api else answer
         call = RecordedCall(method, args, token, answer)
         with self._changed:
             (self._calls if status == 200 and answer["ok"] else self._failed).append(call)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from promisebot.sandbox.fake_slack import FakeSlack
+from promisebot.sandbox.local_server import LocalServer
 
 if TYPE_CHECKING:
     from websockets.sync.server import Server, ServerConnection
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 ENVELOPE_TYPES = frozenset({"slash_commands", "interactive", "events_api"})
 
 
-class FakeSocketMode:
+class FakeSocketMode(LocalServer["Server"]):
     """Start it after `fake`; the bot's `SocketModeHandler` then connects here.
 
     Stop the bot's handler before this (a dropped server makes the client reconnect).
@@ -27,56 +27,37 @@ class FakeSocketMode:
         self.fake = fake
         # Frequent pings also wake the sdk client's blocking recv, so it closes quickly.
         self.ping_interval = ping_interval
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
         self._changed = threading.Condition()
         self._open: list[ServerConnection] = []
         self._opened = 0
         self._acks: dict[str, dict[str, Any]] = {}
         self.received: list[dict[str, Any]] = []
 
-    def start(self) -> FakeSocketMode:
+    def _bind(self) -> Server:
         from websockets.sync.server import serve  # optional dependency: import on use
 
-        if self._server is None:
-            self._server = serve(
-                self._serve_connection,
-                "127.0.0.1",
-                0,
-                compression=None,
-                ping_interval=self.ping_interval,
-                ping_timeout=10,
-                close_timeout=2,
-            )
-            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-            self._thread.start()
-            self.fake.workspace.socket_mode_url = self._issue_url
+        return serve(
+            self._serve_connection,
+            "127.0.0.1",
+            0,
+            compression=None,
+            ping_interval=self.ping_interval,
+            ping_timeout=10,
+            close_timeout=2,
+        )
+
+    def start(self) -> Self:
+        super().start()
+        self.fake.socket_mode_url = self._issue_url
         return self
 
     def stop(self) -> None:
-        self.fake.workspace.socket_mode_url = None
-        if self._server is not None:
-            self._server.shutdown()
-            if self._thread is not None:
-                self._thread.join()
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeSocketMode:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self.fake.socket_mode_url = None
+        super().stop()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSocketMode is not started")
-        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link/"
+        return f"ws://127.0.0.1:{self._running().socket.getsockname()[1]}/link/"
 
     @property
     def connection_count(self) -> int:
@@ -156,7 +137,7 @@ class FakeSocketMode:
 
     def _issue_url(self) -> str:
         ticket = uuid.uuid4()
-        return f"{self.url}?ticket={ticket}&app_id={self.fake.workspace.app_id}"
+        return f"{self.url}?ticket={ticket}&app_id={self.fake.app_id}"
 
     def _serve_connection(self, connection: ServerConnection) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -170,7 +151,7 @@ class FakeSocketMode:
             "type": "hello",
             "num_connections": count,
             "debug_info": {"host": "applink-fake", "approximate_connection_time": 18060},
-            "connection_info": {"app_id": self.fake.workspace.app_id},
+            "connection_info": {"app_id": self.fake.app_id},
         }
         try:
             connection.send(json.dumps(hello))

@@ -222,14 +222,14 @@ class SlackPayloads:
         return self.fake.bot_user_id if self.fake is not None else "UBOTUSER"
 
     def _user_name(self, user: str) -> str:
-        return str(self.fake.workspace.user(user)["name"]) if self.fake else user.lower()
+        return str(self.fake.user(user)["name"]) if self.fake else user.lower()
 
     def _user(self, user: str) -> dict[str, str]:
         name = self._user_name(user)
         return {"id": user, "username": name, "name": name, "team_id": self.team_id}
 
     def _channel_name(self, channel: str) -> str:
-        return str(self.fake.workspace.channel(channel)["name"]) if self.fake else channel.lower()
+        return str(self.fake.channel(channel)["name"]) if self.fake else channel.lower()
 
     def _response_url(self, tag: str) -> str:
         if self.fake is not None:

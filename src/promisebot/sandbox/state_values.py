@@ -16,10 +16,6 @@ def selected(value: str, text: str | None = None) -> dict[str, Any]:
     return {"type": "static_select", "selected_option": option}
 
 
-def selected_user(user_id: str) -> dict[str, Any]:
-    return {"type": "users_select", "selected_user": user_id}
-
-
 def _element_state(value: StateValue) -> dict[str, Any]:
     if isinstance(value, dict):
         return value

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
+from promisebot.services.deliveries import DeliveryService
 from promisebot.services.digests import DigestService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -43,3 +44,4 @@ class Services:
     # sets it to `PromisebotScheduler.sync` so the change takes effect without waiting.
     on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     proposals: ProposalService
+    deliveries: DeliveryService

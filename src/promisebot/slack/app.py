@@ -18,6 +18,8 @@ from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
 from promisebot.slack.listeners import digests, evidence, home, lookup, proposals
 from promisebot.slack.messenger import Messenger
+from promisebot.slack.verification import SignatureCheck
+from promisebot.slack.workspace import Workspace, WorkspaceAuthorize
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,7 +27,9 @@ T = TypeVar("T")
 SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
 
 
-def create_app(services: Services, client: WebClient, *, executor_threads: int = 16) -> App:
+def create_app(
+    services: Services, client: WebClient, workspace: Workspace, *, executor_threads: int = 16
+) -> App:
     settings = services.settings
     signing_secret = settings.slack_signing_secret
     app = App(
@@ -36,6 +40,14 @@ def create_app(services: Services, client: WebClient, *, executor_threads: int =
             max_workers=executor_threads, thread_name_prefix="listener"
         ),
         logger=logging.getLogger("promisebot.bolt"),
+        # The installed team comes from the Workspace: Bolt's own auth.test in App(...) would
+        # turn an unreachable Slack or a rejected token into a traceback at start-up.
+        authorize=WorkspaceAuthorize(workspace),  # type: ignore[arg-type]  # an Authorize may return None
+        # Our check runs in the same place (before authorization) but logs why, not the body.
+        request_verification_enabled=False,
+        before_authorize=SignatureCheck(
+            signing_secret.get_secret_value() if signing_secret else None
+        ),
     )
     app.use(_tag_logs_with_request_id)
     messenger = Messenger(client)

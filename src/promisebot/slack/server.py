@@ -1,7 +1,8 @@
 """HTTP mode: Bolt's WSGI adapter under cheroot (a production WSGI server), plus /healthz.
 
 Every Slack request arrives at `POST /slack/events`; `GET /healthz` answers 200 while the
-database is reachable and 503 otherwise, for load balancers and orchestrators.
+database is reachable and 503 otherwise, for load balancers and orchestrators; its JSON body
+also says whether the Slack API has answered yet (`"slack": "ok"` or `"unreachable"`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ EVENTS_PATH = "/slack/events"
 class WsgiApp:
     """Routes /healthz to the health check and everything else to Bolt."""
 
-    def __init__(self, bolt_app: App, is_healthy: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        bolt_app: App,
+        is_healthy: Callable[[], bool],
+        slack_status: Callable[[], str] | None = None,
+    ) -> None:
         self.slack = SlackRequestHandler(bolt_app, path=EVENTS_PATH)
         self.is_healthy = is_healthy
+        self.slack_status = slack_status
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in (
@@ -37,7 +44,11 @@ class WsgiApp:
             "HEAD",
         ):
             healthy = self.is_healthy()
-            body = json.dumps({"status": "ok" if healthy else "database unreachable"}).encode()
+            report = {"status": "ok" if healthy else "database unreachable"}
+            if self.slack_status is not None:
+                # Informational: Slack being down is no reason to take the replica out.
+                report["slack"] = self.slack_status()
+            body = json.dumps(report).encode()
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(
                 status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]

@@ -1,11 +1,11 @@
-"""Proposals and their reviews: look-ups, row locks, the review upsert, and queue queries."""
+"""Proposals and their reviews: look-ups, row locks, the review upsert, and the expiry query."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review
@@ -16,24 +16,24 @@ _WITH_PROMISE = (selectinload(Proposal.promise).selectinload(Promise.tracker),)
 
 
 class ProposalRepository(Repository):
-    """Proposals, their reviews and review queues."""
+    """Proposals and their reviews."""
 
     def promise_id_of(self, proposal_id: int) -> int | None:
         """The proposal's promise, read without a lock: the first step of the lock order."""
         statement = select(Proposal.promise_id).where(Proposal.id == proposal_id)
         return self._session.scalars(statement).one_or_none()
 
-    def proposal_id_for_message(self, channel_id: str, message_ts: str) -> int | None:
+    def id_at_message(self, channel_id: str, message_ts: str) -> int | None:
         statement = select(Proposal.id).where(
             Proposal.channel_id == channel_id, Proposal.message_ts == message_ts
         )
         return self._session.scalars(statement).one_or_none()
 
-    def get_proposal(self, proposal_id: int) -> Proposal | None:
+    def get(self, proposal_id: int) -> Proposal | None:
         statement = select(Proposal).where(Proposal.id == proposal_id).options(*_WITH_PROMISE)
         return self._session.scalars(statement).one_or_none()
 
-    def lock_proposal(self, proposal_id: int) -> Proposal | None:
+    def lock(self, proposal_id: int) -> Proposal | None:
         """Load a proposal FOR UPDATE, refreshed from the row. Lock its promise first."""
         statement = (
             select(Proposal)
@@ -93,7 +93,7 @@ class ProposalRepository(Repository):
         )
         self._session.execute(statement)
 
-    def open_proposals_of_promise(self, promise_id: int) -> Sequence[Proposal]:
+    def lock_open_on_promise(self, promise_id: int) -> Sequence[Proposal]:
         """Open proposals on a promise, locked; the caller holds the promise's lock already."""
         statement = (
             select(Proposal)
@@ -104,7 +104,7 @@ class ProposalRepository(Repository):
         )
         return self._session.scalars(statement).all()
 
-    def open_proposals_with_promise(self, promise_id: int) -> Sequence[Proposal]:
+    def open_on_promise(self, promise_id: int) -> Sequence[Proposal]:
         statement = (
             select(Proposal)
             .where(Proposal.promise_id == promise_id, Proposal.status == ProposalStatus.OPEN)
@@ -125,22 +125,6 @@ class ProposalRepository(Repository):
             for promise_id, proposal_id in self._session.execute(statement)
         ]
 
-    def awaiting_review_by(self, user: str, limit: int) -> Sequence[Proposal]:
-        """Open proposals the user neither made nor reviewed yet, oldest first."""
-        reviewed = exists().where(Review.proposal_id == Proposal.id, Review.reviewer == user)
-        statement = (
-            select(Proposal)
-            .where(
-                Proposal.status == ProposalStatus.OPEN,
-                Proposal.proposed_by != user,
-                ~reviewed,
-            )
-            .order_by(Proposal.created_at, Proposal.id)
-            .limit(limit)
-            .options(*_WITH_PROMISE)
-        )
-        return self._session.scalars(statement).all()
-
     def open_duplicate(
         self, *, promise_id: int, proposer: str, to_rating: Rating
     ) -> Proposal | None:
@@ -157,7 +141,7 @@ class ProposalRepository(Repository):
         )
         return self._session.scalars(statement).first()
 
-    def change_of_proposal(self, proposal_id: int) -> RatingChange | None:
+    def rating_change_of(self, proposal_id: int) -> RatingChange | None:
         statement = select(RatingChange).where(RatingChange.proposal_id == proposal_id)
         return self._session.scalars(statement).one_or_none()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,20 @@ BASE_COLUMNS = (
 )  # fmt: skip
 CSV_COLUMNS = (*BASE_COLUMNS, "tracker_subject")
 REQUIRED_COLUMNS = ("tracker", "tracker_name", "id", "title", "rating", "rated_on")
+
+# A spreadsheet runs a cell starting with one of = + - @ tab CR as a formula (OWASP "CSV
+# injection"); a leading ' makes it show as text. Cells that already start with quotes before
+# such a character get one more, so `csv_unescape` can take exactly one off and round trips
+# stay exact.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+
+
+def csv_escape(cell: str) -> str:
+    return f"'{cell}" if _FORMULA_START.match(cell) else cell
+
+
+def csv_unescape(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and _FORMULA_START.match(cell, 1) else cell
 
 
 class FileFormat(StrEnum):
@@ -137,7 +152,7 @@ def _csv_rows(text: str) -> list[dict[str, str] | str]:
         if any(cell.strip() for cell in extra):
             result.append(f"has {len(cells)} values but the header has {len(header)} columns")
             continue
-        padded = [*cells, *[""] * (len(header) - len(cells))]
+        padded = [csv_unescape(cell) for cell in cells] + [""] * (len(header) - len(cells))
         result.append(dict(zip(header, padded, strict=False)))
     return result
 
@@ -277,7 +292,8 @@ def _render_csv(records: Sequence[PromiseRecord]) -> str:
     writer.writerow(BASE_COLUMNS)
     for record in records:
         writer.writerow(
-            (
+            csv_escape(cell)
+            for cell in (
                 record.tracker,
                 record.tracker_name,
                 record.id,

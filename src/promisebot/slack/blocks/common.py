@@ -7,6 +7,7 @@ fake `<http://evil|link>` typed by anyone shows up as literal text.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -200,6 +201,18 @@ def text_input(
     if hint:
         block["hint"] = plain_text(hint, 2000)
     return block
+
+
+def field_errors(
+    errors: Mapping[str, str], inputs: Collection[str], fallback: str
+) -> dict[str, str]:
+    """A service's field errors as a modal's `errors`: each message beside its input (block
+    ids are the field names), anything without an input beside `fallback`."""
+    shown: dict[str, str] = {}
+    for name, message in errors.items():
+        block = name if name in inputs else fallback
+        shown[block] = f"{shown[block]} {message}" if block in shown else message
+    return shown
 
 
 def message_size(blocks: list[Block]) -> int:

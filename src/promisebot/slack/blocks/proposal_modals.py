@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from promisebot.domain import COMMENT_MAX, RATIONALE_MAX, Rating
-from promisebot.services.proposal_views import ProposalDraft, ProposalView
+from promisebot.services.proposals import ProposalDraft, ProposalView
 from promisebot.slack.blocks.common import (
     Block,
     ModalContext,

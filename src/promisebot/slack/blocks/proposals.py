@@ -8,7 +8,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from promisebot.domain import ProposalStatus
-from promisebot.services.proposal_views import ProposalView, ReviewResult
+from promisebot.services.proposals import ProposalView, ReviewResult
 from promisebot.slack.blocks.common import (
     MAX_TEXT,
     Act,

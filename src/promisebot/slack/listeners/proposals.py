@@ -1,34 +1,29 @@
-"""Proposing a rating change: `/promise propose <words or id>` and the card's *Propose change*
-button open the modal; its submission stores the proposal and posts the thread root.
-Reviews live in `proposal_review`; what Slack is told after a commit, in `proposal_updates`.
+"""Proposals in Slack: `/promise propose` and the card's *Propose change* button (modal and
+submission), the root's *Approve* / *Reject* / *Withdraw* buttons, and review replies in a
+proposal's thread. What Slack is told after each commit lives in `slack.notify.proposals`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from promisebot.domain import DomainError
+from promisebot.domain import DomainError, Outcome, ProposalClosed, RejectionNeedsReason, Verdict
 from promisebot.services import Services
-from promisebot.services.proposal_views import InvalidProposal
+from promisebot.services.proposals import InvalidProposal
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks import proposals as render
-from promisebot.slack.blocks.common import Act, ModalContext, Views
+from promisebot.slack.blocks.common import Act, ModalContext, Views, field_errors
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
-from promisebot.slack.listeners import proposal_review
-from promisebot.slack.listeners.proposal_updates import (
-    EXPIRY_INTERVAL_SECONDS,
-    EXPIRY_JOB_ID,
-    ProposalMessages,
-)
 from promisebot.slack.messenger import Messenger
+from promisebot.slack.notify.proposals import ProposalNotifier
 from promisebot.slack.requests import ActionRequest
+from promisebot.slack.thread_replies import ThreadMessage, review_asked
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +31,25 @@ TOO_SLOW = "Slack closed the window for opening the form; please try again."
 
 
 def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
-    updates = ProposalMessages(services, messenger)
+    proposals = services.proposals
+    notifier = ProposalNotifier(proposals, services.settings, messenger)
     tz = services.settings.tz
+
+    def refuse(request: ActionRequest, proposal_id: int, error: DomainError) -> None:
+        """Tell whoever pressed a root's button why not, in the root's channel; a proposal
+        found closed also gets its root updated."""
+        messenger.tell(request.user_id, error_message(str(error)), channel=request.channel_id)
+        if isinstance(error, ProposalClosed):
+            notifier.heal(proposal_id)
+
+    # -- proposing ---------------------------------------------------------------------------
 
     def propose_command(invocation: Invocation) -> CommandReply:
         request = invocation.request
         if not invocation.args:
             return CommandReply(render.usage_message())
         promise = services.lookup.find_one(invocation.args)
-        draft = services.proposals.draft(promise.id, request.user_id)
+        draft = proposals.draft(promise.id, request.user_id)
         modal = modals.propose_modal(
             draft, ModalContext(promise.id, request.channel_id or None), tz
         )
@@ -68,9 +73,16 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if request.int_value is None:
             return
         try:
-            draft = services.proposals.draft(request.int_value, request.user_id)
+            draft = proposals.draft(request.int_value, request.user_id)
         except DomainError as error:
-            tell(messenger, updates, request, str(error))
+            # Told where the card is: an ephemeral card answers through its response_url.
+            messenger.tell(
+                request.user_id,
+                error_message(str(error)),
+                channel=request.channel_id,
+                thread_ts=request.thread_ts,
+                response_url=request.response_url if request.is_ephemeral else None,
+            )
             return
         modal = ModalContext(draft.promise_id, request.channel_id)
         client.views_open(
@@ -89,7 +101,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             ack(response_action="errors", errors=form.errors or {modals.RATING: "Pick one."})
             return
         try:
-            proposal = services.proposals.propose(
+            proposal = proposals.propose(
                 promise_id=modal.subject_id,
                 user=user,
                 to_rating=form.rating,
@@ -99,46 +111,126 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                 origin_channel=modal.channel_id,
             )
         except InvalidProposal as error:
-            ack(response_action="errors", errors=field_errors(error.errors))
+            errors = field_errors(error.errors, modals.PROPOSE_FIELDS, modals.RATIONALE)
+            ack(response_action="errors", errors=errors)
             return
         except DomainError as error:
             ack(response_action="errors", errors={modals.RATING: str(error)})
             return
         ack()  # closes the modal; posting happens after
-        updates.publish_new(proposal, origin_channel=modal.channel_id)
+        notifier.publish_new(proposal, origin_channel=modal.channel_id)
 
-    proposal_review.register(app, services, updates)
+    # -- reviewing ---------------------------------------------------------------------------
 
+    @app.action(Act.APPROVE)
+    def handle_approve(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        request = ActionRequest.from_body(body)
+        if request.int_value is None:
+            return
+        try:
+            result = proposals.review(
+                proposal_id=request.int_value, reviewer=request.user_id, verdict=Verdict.APPROVE
+            )
+        except DomainError as error:
+            refuse(request, request.int_value, error)
+            return
+        if result.outcome is Outcome.UNCHANGED:
+            # A double click or a second press: counted once, said once.
+            messenger.tell(
+                request.user_id, render.already_counted(result.proposal), channel=request.channel_id
+            )
+            return
+        notifier.after_review(result)
 
-def field_errors(errors: dict[str, str]) -> dict[str, str]:
-    """Each message beside its input; anything without an input goes beside the rationale."""
-    shown: dict[str, str] = {}
-    for field, message in errors.items():
-        block = field if field in modals.PROPOSE_FIELDS else modals.RATIONALE
-        shown[block] = f"{shown[block]} {message}" if block in shown else message
-    return shown
+    @app.action(Act.REJECT)
+    def handle_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        request = ActionRequest.from_body(body)
+        if request.int_value is None:
+            return
+        # Checked before asking for a reason; the review on submission checks again.
+        try:
+            proposal = proposals.check_can_review(request.int_value, request.user_id)
+        except DomainError as error:
+            refuse(request, request.int_value, error)
+            return
+        modal = ModalContext(proposal.id, request.channel_id)
+        client.views_open(trigger_id=request.trigger_id, view=modals.reject_modal(proposal, modal))
 
+    @app.view(Views.REJECT)
+    def handle_reject_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = str((body.get("user") or {}).get("id", ""))
+        modal = ModalContext.load(str(view.get("private_metadata") or ""))
+        if modal is None:
+            ack(response_action="errors", errors={modals.REASON: modals.EXPIRED_FORM})
+            return
+        reason = modals.read_reason((view.get("state") or {}).get("values") or {})
+        try:
+            result = proposals.review(
+                proposal_id=modal.subject_id, reviewer=user, verdict=Verdict.REJECT, comment=reason
+            )
+        except (RejectionNeedsReason, InvalidProposal) as error:
+            ack(response_action="errors", errors={modals.REASON: str(error)})
+            return
+        except DomainError as error:
+            # Nothing to fix in the form (closed meanwhile, no longer an editor): close it
+            # and say why where the button was.
+            ack()
+            messenger.tell(user, error_message(str(error)), channel=modal.channel_id)
+            if isinstance(error, ProposalClosed):
+                notifier.heal(modal.subject_id)
+            return
+        ack()
+        notifier.after_review(result)
 
-def tell(
-    messenger: Messenger, updates: ProposalMessages, request: ActionRequest, text: str
-) -> None:
-    """An ephemeral answer to whoever pressed a button, where they pressed it."""
-    message = error_message(text)
-    if request.is_ephemeral and request.response_url:
-        messenger.respond(request.response_url, message)
-        return
-    updates.tell(request.channel_id, request.user_id, message, thread_ts=request.thread_ts)
+    @app.action(Act.WITHDRAW)
+    def handle_withdraw(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        request = ActionRequest.from_body(body)
+        if request.int_value is None:
+            return
+        try:
+            proposal = proposals.withdraw(proposal_id=request.int_value, user=request.user_id)
+        except DomainError as error:
+            refuse(request, request.int_value, error)
+            return
+        notifier.after_withdraw(proposal)
 
-
-def expire_and_update(services: Services, messenger: Messenger) -> int:
-    """Expire overdue open proposals and update their roots; returns how many expired."""
-    return ProposalMessages(services, messenger).expire_and_update()
-
-
-def expiry_job(
-    services: Services, messenger: Messenger, *, every_seconds: float = EXPIRY_INTERVAL_SECONDS
-) -> tuple[str, Callable[[], object], float]:
-    """The scheduler's extra job (`PromisebotScheduler(extra_jobs=[...])`): id, function,
-    interval. Safe on every replica: each expiry is decided under the promise's row lock."""
-    updates = ProposalMessages(services, messenger)
-    return (EXPIRY_JOB_ID, updates.expire_and_update, every_seconds)
+    @app.event("message")
+    def handle_thread_message(
+        event: dict[str, Any], body: dict[str, Any], context: BoltContext
+    ) -> None:
+        message = ThreadMessage.from_event(event)
+        if message is None:
+            return
+        # Ordinary conversation is dropped before it costs a database write.
+        asked = review_asked(message, bot_user_id=context.bot_user_id)
+        if asked is None:
+            return
+        # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); the claim on its
+        # id makes a redelivery of a handled event a no-op, while a first delivery that never
+        # reached us is still handled when its retry arrives.
+        event_id = body.get("event_id")
+        if event_id and not services.deliveries.first_delivery(str(event_id)):
+            log.info("event %s already handled; ignoring the redelivery", event_id)
+            return
+        try:
+            result = proposals.review_reply(
+                channel_id=message.channel_id,
+                thread_ts=message.thread_ts,
+                user=message.user,
+                verdict=asked.verdict,
+                reason=asked.reason,
+            )
+        except DomainError as error:
+            messenger.tell(
+                message.user,
+                error_message(str(error)),
+                channel=message.channel_id,
+                thread_ts=message.thread_ts,
+            )
+            return
+        if result is None or result.outcome is Outcome.UNCHANGED:
+            return
+        notifier.after_review(result)

@@ -1,26 +1,17 @@
-"""Peer-approved rating changes: propose, review (approve / reject), withdraw, expire, and
-the one transaction that applies an approved change.
-
-Lock order, everywhere: the promise row, then the proposal row(s). Concurrent reviewers of
-one promise queue on its lock, so each decision sees every review committed before it.
-The domain's ProposalState makes every decision; this module loads it and persists it.
-"""
+"""ProposalService: propose, review, withdraw, expire, and the reads that render a proposal.
+Lock order everywhere: the promise row, then the proposal row(s), so concurrent reviewers
+of one promise queue and each decision sees every review committed before it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy.orm import Session
-
 from promisebot.db.models import Promise, Proposal, RatingChange, Review
-from promisebot.db.repositories.audit import AuditLog
-from promisebot.db.repositories.promises import PromiseRepository
-from promisebot.db.repositories.proposals import ProposalRepository
-from promisebot.db.uow import Database
+from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
+    SYSTEM_ACTOR,
     Clock,
-    NotAnEditor,
     Outcome,
     PromiseNotFound,
     ProposalStatus,
@@ -29,17 +20,8 @@ from promisebot.domain import (
     check_proposal,
     split_links,
 )
-from promisebot.services.permissions import EditorDirectory
-from promisebot.services.proposal_decisions import (
-    SYSTEM_ACTOR,
-    Applied,
-    apply_approved,
-    close,
-    open_proposal,
-    record_review,
-    state_of,
-)
-from promisebot.services.proposal_views import (
+from promisebot.services.permissions import Permissions
+from promisebot.services.proposals.records import (
     AddedEvidence,
     InvalidProposal,
     ProposalDraft,
@@ -50,25 +32,31 @@ from promisebot.services.proposal_views import (
     effective_date_problems,
     proposal_view,
 )
-from promisebot.services.thread_replies import parse_reply
+from promisebot.services.proposals.workflow import (
+    Applied,
+    apply_approved,
+    close,
+    open_proposal,
+    record_review,
+    state_of,
+)
 from promisebot.settings import Settings
 
 
 class ProposalService:
     def __init__(
-        self, db: Database, settings: Settings, clock: Clock, editors: EditorDirectory
+        self, db: Database, settings: Settings, clock: Clock, permissions: Permissions
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
-        self._editors = editors
+        self._permissions = permissions
 
     # -- proposing -------------------------------------------------------------------------
 
     def draft(self, promise_id: int, user: str) -> ProposalDraft:
         """What the propose modal offers; editors only."""
-        if not self._editors.is_editor(user):
-            raise NotAnEditor("propose rating changes")
+        self._permissions.require_editor(user, "propose rating changes")
         with self._db.reading() as uow:
             promise = uow.promises.get_promise(promise_id)
             if promise is None:
@@ -83,7 +71,7 @@ class ProposalService:
                 choices=tuple(rating for rating in Rating if rating is not promise.current_rating),
                 rated_at=promise.rated_at,
                 approvals_required=self._settings.approvals_required,
-                open_proposals=len(uow.proposals.open_proposals_with_promise(promise_id)),
+                open_proposals=len(uow.proposals.open_on_promise(promise_id)),
             )
 
     def propose(
@@ -98,13 +86,12 @@ class ProposalService:
         origin_channel: str | None,
     ) -> ProposalView:
         """Store a proposal; the caller posts it to `post_channel` and calls attach_message."""
-        is_editor = self._editors.is_editor(user)
+        is_editor = self._permissions.is_editor(user)
         links = list(dict.fromkeys(split_links(links_text)))
         now = self._clock()
         with self._db.transaction() as uow:
-            session = uow.session
             # Locked so the from_rating snapshot and the duplicate check cannot race.
-            promise = PromiseRepository(session).lock_promise(promise_id)
+            promise = uow.promises.lock_promise(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             errors = check_proposal(
@@ -117,7 +104,7 @@ class ProposalService:
             errors.update(
                 effective_date_problems(effective_on, promise.rated_at, now, self._settings.tz)
             )
-            if "rating" not in errors and ProposalRepository(session).open_duplicate(
+            if "rating" not in errors and uow.proposals.open_duplicate(
                 promise_id=promise_id, proposer=user, to_rating=to_rating
             ):
                 errors["rating"] = (
@@ -126,7 +113,7 @@ class ProposalService:
             if errors:
                 raise InvalidProposal(errors)
             proposal = open_proposal(
-                session,
+                uow,
                 promise,
                 proposer=user,
                 to_rating=to_rating,
@@ -137,7 +124,7 @@ class ProposalService:
                 origin_channel=origin_channel,
                 now=now,
             )
-            view = self._view(session, proposal, [], origin_channel=origin_channel)
+            view = self._view(uow, proposal, [], origin_channel=origin_channel)
             uow.commit()
         return view
 
@@ -145,13 +132,12 @@ class ProposalService:
         """Record the thread root the Slack layer posted (again, if it had to re-post)."""
         now = self._clock()
         with self._db.transaction() as uow:
-            session = uow.session
-            proposal = ProposalRepository(session).get_proposal(proposal_id)
+            proposal = uow.proposals.get(proposal_id)
             if proposal is None:
                 raise ProposalNotFound()
             if (proposal.channel_id, proposal.message_ts) != (channel_id, ts):
                 proposal.channel_id, proposal.message_ts = channel_id, ts
-                AuditLog(session).record(
+                uow.audit.record(
                     actor=SYSTEM_ACTOR,
                     action="proposal.post",
                     subject_type="proposal",
@@ -160,14 +146,24 @@ class ProposalService:
                     channel_id=channel_id,
                     message_ts=ts,
                 )
-                session.flush()
-            view = self._view(
-                session, proposal, ProposalRepository(session).reviews_of(proposal_id)
-            )
+                uow.flush()
+            view = self._view(uow, proposal, uow.proposals.reviews_of(proposal_id))
             uow.commit()
         return view
 
     # -- reviewing -------------------------------------------------------------------------
+
+    def check_can_review(self, proposal_id: int, reviewer: str) -> ProposalView:
+        """The proposal, if `reviewer` may review it now; raises the rule's DomainError
+        otherwise. Writes nothing: `review` checks again when the verdict comes."""
+        is_editor = self._permissions.is_editor(reviewer)
+        with self._db.reading() as uow:
+            proposal = uow.proposals.get(proposal_id)
+            if proposal is None:
+                raise ProposalNotFound()
+            reviews = uow.proposals.reviews_of(proposal_id)
+            state_of(proposal, reviews).check_reviewer(reviewer, is_editor=is_editor)
+            return self._view(uow, proposal, reviews)
 
     def review(
         self, *, proposal_id: int, reviewer: str, verdict: Verdict, comment: str = ""
@@ -175,63 +171,42 @@ class ProposalService:
         """Approve or reject; the approval that reaches the requirement applies the change."""
         comment = checked_comment(comment)
         # Asked before the transaction: it may call Slack, and no row lock waits on Slack.
-        is_editor = self._editors.is_editor(reviewer)
+        is_editor = self._permissions.is_editor(reviewer)
         with self._db.transaction() as uow:
-            result = self._review(uow.session, proposal_id, reviewer, verdict, comment, is_editor)
+            result = self._review(uow, proposal_id, reviewer, verdict, comment, is_editor)
             uow.commit()
         return result
 
-    def first_delivery(self, event_id: str) -> bool:
-        """Claim a Slack event id before handling it: False when this event was handled (or
-        is being handled) already, so a retried or duplicated delivery counts once."""
-        with self._db.transaction() as uow:
-            first = uow.events.first_delivery(event_id, self._clock())
-            uow.commit()
-        return first
-
     def review_reply(
-        self,
-        *,
-        channel_id: str,
-        thread_ts: str,
-        user: str,
-        text: str,
-        bot_user_id: str | None = None,
+        self, *, channel_id: str, thread_ts: str, user: str, verdict: Verdict, reason: str = ""
     ) -> ReviewResult | None:
-        """A reply in a thread: None when it is not a review command or not our thread."""
-        if bot_user_id is not None and user == bot_user_id:
-            return None
-        parsed = parse_reply(text, bot_user_id=bot_user_id)
-        if parsed is None:
-            return None
-        comment = checked_comment(parsed.reason)
-        is_editor = self._editors.is_editor(user)
+        """A review asked for in a thread: None when the thread is not a proposal's."""
+        comment = checked_comment(reason)
+        is_editor = self._permissions.is_editor(user)
         with self._db.transaction() as uow:
-            proposal_id = uow.proposals.proposal_id_for_message(channel_id, thread_ts)
+            proposal_id = uow.proposals.id_at_message(channel_id, thread_ts)
             if proposal_id is None:
                 return None
-            result = self._review(
-                uow.session, proposal_id, user, parsed.verdict, comment, is_editor
-            )
+            result = self._review(uow, proposal_id, user, verdict, comment, is_editor)
             uow.commit()
         return result
 
     def _review(
         self,
-        session: Session,
+        uow: UnitOfWork,
         proposal_id: int,
         reviewer: str,
         verdict: Verdict,
         comment: str,
         is_editor: bool,
     ) -> ReviewResult:
-        promise, proposal = self._lock(session, proposal_id)
-        state = state_of(proposal, ProposalRepository(session).reviews_of(proposal_id))
+        promise, proposal = self._lock(uow, proposal_id)
+        state = state_of(proposal, uow.proposals.reviews_of(proposal_id))
         outcome = state.review(reviewer, verdict, comment, is_editor=is_editor)
         now = self._clock()
         if outcome is not Outcome.UNCHANGED:
             record_review(
-                session,
+                uow,
                 proposal,
                 reviewer=reviewer,
                 verdict=verdict,
@@ -241,14 +216,14 @@ class ProposalService:
             )
         applied: Applied | None = None
         if outcome is Outcome.REJECTED:
-            close(session, proposal, state, reviewer, now, reason=comment)
+            close(uow, proposal, state, reviewer, now, reason=comment)
         elif outcome is Outcome.APPLY:
             applied = apply_approved(
-                session, promise, proposal, state, actor=reviewer, now=now, tz=self._settings.tz
+                uow, promise, proposal, state, actor=reviewer, now=now, tz=self._settings.tz
             )
-        session.flush()
-        reviews = ProposalRepository(session).reviews_of(proposal_id)
-        view = self._view(session, proposal, reviews, change=applied.change if applied else None)
+        uow.flush()
+        reviews = uow.proposals.reviews_of(proposal_id)
+        view = self._view(uow, proposal, reviews, change=applied.change if applied else None)
         return ReviewResult(
             proposal=view,
             outcome=outcome,
@@ -257,7 +232,7 @@ class ProposalService:
             approvals=state.approvals,
             required=proposal.approvals_required,
             applied_change=view.rating_change,
-            staled=tuple(self._view(session, p, r) for p, r in applied.staled) if applied else (),
+            staled=tuple(self._view(uow, p, r) for p, r in applied.staled) if applied else (),
             added_evidence=tuple(AddedEvidence(e.id, e.url) for e in applied.evidence)
             if applied
             else (),
@@ -269,14 +244,13 @@ class ProposalService:
         """Only the proposer may withdraw, and only while the proposal is open."""
         now = self._clock()
         with self._db.transaction() as uow:
-            session = uow.session
-            _, proposal = self._lock(session, proposal_id)
-            reviews = ProposalRepository(session).reviews_of(proposal_id)
+            _, proposal = self._lock(uow, proposal_id)
+            reviews = uow.proposals.reviews_of(proposal_id)
             state = state_of(proposal, reviews)
             state.withdraw(user)
-            close(session, proposal, state, user, now)
-            session.flush()
-            view = self._view(session, proposal, reviews)
+            close(uow, proposal, state, user, now)
+            uow.flush()
+            view = self._view(uow, proposal, reviews)
             uow.commit()
         return view
 
@@ -286,19 +260,18 @@ class ProposalService:
         cutoff = now - timedelta(days=self._settings.proposal_ttl_days)
         expired: list[ProposalView] = []
         with self._db.transaction() as uow:
-            session = uow.session
             # Ordered by promise: with several promise locks held, a fixed order avoids
             # deadlocks with another replica running the same job.
-            for _, proposal_id in ProposalRepository(session).open_created_before(cutoff):
-                _, proposal = self._lock(session, proposal_id)
+            for _, proposal_id in uow.proposals.open_created_before(cutoff):
+                _, proposal = self._lock(uow, proposal_id)
                 if proposal.status is not ProposalStatus.OPEN or proposal.created_at >= cutoff:
                     continue
-                reviews = ProposalRepository(session).reviews_of(proposal_id)
+                reviews = uow.proposals.reviews_of(proposal_id)
                 state = state_of(proposal, reviews)
                 state.expire()
-                close(session, proposal, state, None, now)
-                expired.append(self._view(session, proposal, reviews))
-            session.flush()
+                close(uow, proposal, state, None, now)
+                expired.append(self._view(uow, proposal, reviews))
+            uow.flush()
             uow.commit()
         return expired
 
@@ -306,43 +279,24 @@ class ProposalService:
 
     def get(self, proposal_id: int) -> ProposalView:
         with self._db.reading() as uow:
-            proposal = uow.proposals.get_proposal(proposal_id)
+            proposal = uow.proposals.get(proposal_id)
             if proposal is None:
                 raise ProposalNotFound()
-            return self._view(uow.session, proposal, uow.proposals.reviews_of(proposal_id))
-
-    def open_for_promise(self, promise_id: int) -> list[ProposalView]:
-        with self._db.reading() as uow:
-            found = uow.proposals.open_proposals_with_promise(promise_id)
-            reviews = uow.proposals.reviews_for_many([p.id for p in found])
-            return [self._view(uow.session, p, reviews[p.id]) for p in found]
-
-    def awaiting_review_by(self, user: str, limit: int = 10) -> list[ProposalView]:
-        """Open proposals this editor could review now (App Home); none for non-editors."""
-        if not self._editors.is_editor(user):
-            return []
-        with self._db.reading() as uow:
-            found = uow.proposals.awaiting_review_by(user, limit)
-            reviews = uow.proposals.reviews_for_many([p.id for p in found])
-            return [self._view(uow.session, p, reviews[p.id]) for p in found]
+            return self._view(uow, proposal, uow.proposals.reviews_of(proposal_id))
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _lock(self, session: Session, proposal_id: int) -> tuple[Promise, Proposal]:
-        promise_id = ProposalRepository(session).promise_id_of(proposal_id)
-        promise = (
-            PromiseRepository(session).lock_promise(promise_id) if promise_id is not None else None
-        )
-        proposal = (
-            ProposalRepository(session).lock_proposal(proposal_id) if promise is not None else None
-        )
+    def _lock(self, uow: UnitOfWork, proposal_id: int) -> tuple[Promise, Proposal]:
+        promise_id = uow.proposals.promise_id_of(proposal_id)
+        promise = uow.promises.lock_promise(promise_id) if promise_id is not None else None
+        proposal = uow.proposals.lock(proposal_id) if promise is not None else None
         if promise is None or proposal is None:
             raise ProposalNotFound()
         return promise, proposal
 
     def _view(
         self,
-        session: Session,
+        uow: UnitOfWork,
         proposal: Proposal,
         reviews: Sequence[Review],
         *,
@@ -350,7 +304,7 @@ class ProposalService:
         change: RatingChange | None = None,
     ) -> ProposalView:
         if change is None and proposal.status is ProposalStatus.APPROVED:
-            change = ProposalRepository(session).change_of_proposal(proposal.id)
+            change = uow.proposals.rating_change_of(proposal.id)
         return proposal_view(
             proposal,
             reviews,

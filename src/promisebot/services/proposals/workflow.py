@@ -1,6 +1,6 @@
-"""Persisting what the domain's ProposalState decided: a new proposal, a review, a closing,
-and the writes of the transaction that applies an approved change. Callers hold the
-promise's row lock and then the proposal's; nothing here commits.
+"""The in-transaction steps of a proposal: open, record a review, close, apply an approved
+change. Each persists what the domain's ProposalState decided; callers hold the promise's
+row lock and then the proposal's, and nothing here commits.
 """
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review
-from promisebot.db.repositories.audit import AuditLog
-from promisebot.db.repositories.proposals import ProposalRepository
-from promisebot.domain import Outcome, ProposalState, ProposalStatus, Rating, Verdict
-
-SYSTEM_ACTOR = "promisebot"
+from promisebot.db.uow import UnitOfWork
+from promisebot.domain import (
+    SYSTEM_ACTOR,
+    Outcome,
+    ProposalState,
+    ProposalStatus,
+    Rating,
+    Verdict,
+)
 
 
 def state_of(proposal: Proposal, reviews: Sequence[Review]) -> ProposalState:
@@ -32,7 +34,7 @@ def state_of(proposal: Proposal, reviews: Sequence[Review]) -> ProposalState:
 
 
 def open_proposal(
-    session: Session,
+    uow: UnitOfWork,
     promise: Promise,
     *,
     proposer: str,
@@ -57,9 +59,9 @@ def open_proposal(
         status=ProposalStatus.OPEN,
         created_at=now,
     )
-    session.add(proposal)
-    session.flush()
-    AuditLog(session).record(
+    uow.add(proposal)
+    uow.flush()
+    uow.audit.record(
         actor=proposer,
         action="proposal.propose",
         subject_type="proposal",
@@ -78,7 +80,7 @@ def open_proposal(
 
 
 def record_review(
-    session: Session,
+    uow: UnitOfWork,
     proposal: Proposal,
     *,
     reviewer: str,
@@ -87,14 +89,14 @@ def record_review(
     outcome: Outcome,
     now: datetime,
 ) -> None:
-    ProposalRepository(session).save_review(
+    uow.proposals.save_review(
         proposal_id=proposal.id,
         reviewer=reviewer,
         verdict=verdict,
         comment=comment,
         at=now,
     )
-    AuditLog(session).record(
+    uow.audit.record(
         actor=reviewer,
         action="proposal.review",
         subject_type="proposal",
@@ -107,7 +109,7 @@ def record_review(
 
 
 def close(
-    session: Session,
+    uow: UnitOfWork,
     proposal: Proposal,
     state: ProposalState,
     decided_by: str | None,
@@ -120,7 +122,7 @@ def close(
     proposal.status = state.status
     proposal.decided_at = now
     proposal.decided_by = decided_by
-    AuditLog(session).record(
+    uow.audit.record(
         actor=actor or decided_by or SYSTEM_ACTOR,
         action=f"proposal.{state.status.value}",
         subject_type="proposal",
@@ -140,7 +142,7 @@ class Applied:
 
 
 def apply_approved(
-    session: Session,
+    uow: UnitOfWork,
     promise: Promise,
     proposal: Proposal,
     state: ProposalState,
@@ -152,7 +154,7 @@ def apply_approved(
     """Apply a proposal whose approvals are complete, or close it as stale (None) when the
     promise's rating is no longer the one it was proposed against."""
     if not state.apply(promise.current_rating):
-        close(session, proposal, state, actor, now, current=promise.current_rating.value)
+        close(uow, proposal, state, actor, now, current=promise.current_rating.value)
         return None
     approvers = [user for user, verdict in state.verdicts.items() if verdict is Verdict.APPROVE]
     at = effective_at(proposal.effective_on, promise, now, tz)
@@ -167,20 +169,20 @@ def apply_approved(
         proposal_id=proposal.id,
         recorded_at=now,
     )
-    known = ProposalRepository(session).evidence_urls(promise.id)
+    known = uow.proposals.evidence_urls(promise.id)
     evidence = [
         Evidence(promise_id=promise.id, url=url, added_by=proposal.proposed_by, added_at=now)
         for url in proposal.evidence_links
         if url not in known
     ]
-    session.add(change)
-    session.add_all(evidence)
+    uow.add(change)
+    uow.add_all(evidence)
     promise.current_rating = proposal.to_rating
     promise.rated_at = at
     promise.last_reviewed_at = now
-    close(session, proposal, state, actor, now, approvers=approvers)
-    session.flush()
-    AuditLog(session).record(
+    close(uow, proposal, state, actor, now, approvers=approvers)
+    uow.flush()
+    uow.audit.record(
         actor=actor,
         action="promise.rating_change",
         subject_type="promise",
@@ -195,7 +197,7 @@ def apply_approved(
         approved_by=approvers,
     )
     for row in evidence:
-        AuditLog(session).record(
+        uow.audit.record(
             actor=proposal.proposed_by,
             action="evidence.add",
             subject_type="promise",
@@ -205,23 +207,19 @@ def apply_approved(
             url=row.url,
             proposal_id=proposal.id,
         )
-    return Applied(change, evidence, _stale_others(session, promise, proposal, actor, now))
+    return Applied(change, evidence, _stale_others(uow, promise, proposal, actor, now))
 
 
 def _stale_others(
-    session: Session, promise: Promise, applied: Proposal, actor: str, now: datetime
+    uow: UnitOfWork, promise: Promise, applied: Proposal, actor: str, now: datetime
 ) -> list[tuple[Proposal, list[Review]]]:
     """Every other open proposal on the promise was made against the old rating."""
-    others = [
-        p
-        for p in ProposalRepository(session).open_proposals_of_promise(promise.id)
-        if p.id != applied.id
-    ]
-    reviews = ProposalRepository(session).reviews_for_many([p.id for p in others])
+    others = [p for p in uow.proposals.lock_open_on_promise(promise.id) if p.id != applied.id]
+    reviews = uow.proposals.reviews_for_many([p.id for p in others])
     for other in others:
         state = state_of(other, reviews[other.id])
         state.mark_stale()
-        close(session, other, state, None, now, actor=actor, superseded_by=applied.id)
+        close(uow, other, state, None, now, actor=actor, superseded_by=applied.id)
     return [(other, reviews[other.id]) for other in others]
 
 

@@ -1,10 +1,6 @@
-"""What Slack is told after a proposal's change has committed: the thread root posted or
-re-rendered, the thread acknowledgement, the announcement, stale siblings, expiry.
-
-Every call here is best effort and runs after the commit: a Slack failure is logged and
-never undoes or loses the change, because each root is a pure rendering of the database's
-state (`ProposalService.get`), and the next event on the proposal re-renders it.
-"""
+"""Post-commit Slack updates for proposals: the root posted or re-rendered, thread notes, the
+announcement, stale siblings. Best effort: a failed call is logged and loses nothing, since
+each root is a rendering of the database (`ProposalService.get`) that the next event redoes."""
 
 from __future__ import annotations
 
@@ -15,8 +11,8 @@ from functools import partial
 
 from slack_sdk.errors import SlackApiError
 
-from promisebot.services import Services
-from promisebot.services.proposal_views import ProposalView, ReviewResult
+from promisebot.services.proposals import ProposalService, ProposalView, ReviewResult
+from promisebot.settings import Settings
 from promisebot.slack.blocks import proposals as render
 from promisebot.slack.blocks.common import Message
 from promisebot.slack.messenger import Messenger, Posted
@@ -27,15 +23,16 @@ log = logging.getLogger(__name__)
 # process changed the proposal while this one was writing.
 MAX_SYNC_ROUNDS = 4
 ROOT_LOCK_STRIPES = 64
-EXPIRY_JOB_ID = "proposals:expire"
-EXPIRY_INTERVAL_SECONDS = 15 * 60.0
 
 
-class ProposalMessages:
-    def __init__(self, services: Services, messenger: Messenger) -> None:
-        self._services = services
+class ProposalNotifier:
+    def __init__(
+        self, proposals: ProposalService, settings: Settings, messenger: Messenger
+    ) -> None:
+        self._proposals = proposals
         self._messenger = messenger
-        self._tz = services.settings.tz
+        self._tz = settings.tz
+        self._announce_channel = settings.announce_channel
         # Striped rather than one per proposal: bounded, and collisions only serialise.
         self._root_locks = [threading.Lock() for _ in range(ROOT_LOCK_STRIPES)]
 
@@ -44,13 +41,13 @@ class ProposalMessages:
     def publish_new(self, proposal: ProposalView, *, origin_channel: str | None) -> None:
         """Post the thread root, record it, and send the proposer a link to it."""
         attached = self.post_root(proposal)
+        proposer = proposal.proposed_by
         if attached is None or not (attached.channel_id and attached.message_ts):
-            self.tell(origin_channel, proposal.proposed_by, render.unposted_notice(proposal))
+            self._messenger.tell(proposer, render.unposted_notice(proposal), channel=origin_channel)
             return
         permalink = self._messenger.permalink(attached.channel_id, attached.message_ts)
-        self.tell(
-            origin_channel, proposal.proposed_by, render.posted_confirmation(attached, permalink)
-        )
+        message = render.posted_confirmation(attached, permalink)
+        self._messenger.tell(proposer, message, channel=origin_channel)
 
     def post_root(self, proposal: ProposalView) -> ProposalView | None:
         # With neither a review channel nor an origin channel (e.g. App Home), the
@@ -63,12 +60,12 @@ class ProposalMessages:
         if not isinstance(posted, Posted):
             return None
         try:
-            return self._services.proposals.attach_message(proposal.id, posted.channel, posted.ts)
+            return self._proposals.attach_message(proposal.id, posted.channel, posted.ts)
         except Exception:
             log.exception("proposal %s: posted at %s but not recorded", proposal.id, posted.ts)
             return None
 
-    # -- after a review, a withdrawal, an expiry ---------------------------------------------
+    # -- after a review or a withdrawal -----------------------------------------------------
 
     def after_review(self, result: ReviewResult) -> None:
         proposal = result.proposal
@@ -86,20 +83,11 @@ class ProposalMessages:
     def heal(self, proposal_id: int) -> None:
         """Someone acted on an outdated root (a failed update left its buttons): re-render."""
         try:
-            proposal = self._services.proposals.get(proposal_id)
+            proposal = self._proposals.get(proposal_id)
         except Exception:
             log.warning("proposal %s: could not re-read it to re-render", proposal_id)
             return
         self.sync_root(proposal)
-
-    def expire_and_update(self) -> int:
-        """The scheduled job: expire overdue proposals, then show it on their roots."""
-        expired = self._services.proposals.expire_due()
-        for proposal in expired:
-            self.sync_root(proposal)
-        if expired:
-            log.info("expired %d proposal(s)", len(expired))
-        return len(expired)
 
     # -- building blocks --------------------------------------------------------------------
 
@@ -118,7 +106,7 @@ class ProposalMessages:
             shown: Message | None = None
             for _ in range(MAX_SYNC_ROUNDS):
                 try:
-                    latest = self._services.proposals.get(proposal.id)
+                    latest = self._proposals.get(proposal.id)
                 except Exception:
                     log.warning("proposal %s: could not re-read it", proposal.id, exc_info=True)
                     if shown is not None:
@@ -144,7 +132,7 @@ class ProposalMessages:
             )
 
     def announce(self, proposal: ProposalView) -> None:
-        channel = self._services.settings.announce_channel
+        channel = self._announce_channel
         if not channel:
             return
         thread = None
@@ -154,20 +142,6 @@ class ProposalMessages:
         self._call(
             f"announcing proposal {proposal.id}", lambda: self._messenger.post(channel, message)
         )
-
-    def tell(
-        self, channel: str | None, user: str, message: Message, *, thread_ts: str | None = None
-    ) -> None:
-        """An ephemeral note in the channel; a DM when there is none or Slack refuses."""
-        if channel:
-            try:
-                self._messenger.ephemeral(channel, user, message, thread_ts=thread_ts)
-                return
-            except SlackApiError as error:
-                log.info("chat.postEphemeral to %s refused: %s", user, error.response.get("error"))
-            except Exception:
-                log.warning("chat.postEphemeral to %s failed", user, exc_info=True)
-        self._call(f"sending {user} a DM", lambda: self._messenger.post(user, message))
 
     def _call(self, what: str, call: Callable[[], object]) -> object:
         """Run one Slack call (the client has already retried 429s and 500/503s)."""

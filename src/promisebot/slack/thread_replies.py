@@ -1,13 +1,12 @@
-"""Reading a reply in a proposal's thread: is it a review command, and which one?
-
-Strict on purpose: only a whole-message approval (`approve`, `lgtm`, :+1: ...) or a message
-starting with `reject` counts, so ordinary conversation in the thread never does.
-"""
+"""Thread replies: which are a person's review command, strictly (a whole-message `approve`,
+`lgtm`, :+1: ..., or `reject <reason>`), so conversation never counts; Slack's mentions,
+links and `&lt;` entities are undone here and the service gets a plain verdict."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from promisebot.domain import Verdict
 
@@ -23,6 +22,29 @@ _REJECT = re.compile(
 )
 _SLACK_MARKUP = re.compile(r"<([^<>]*)>")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?://)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """A person's new message inside a thread; None for everything the bot must ignore."""
+
+    channel_id: str
+    thread_ts: str
+    user: str
+    text: str
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> ThreadMessage | None:
+        # Bot posts (ours included), edits, deletions and joins all carry a bot_id or a
+        # subtype; a reply also sent to the channel is still a person's reply. A message
+        # outside a thread, or the thread's root itself, is not a review.
+        if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
+            return None
+        thread_ts, ts = event.get("thread_ts"), event.get("ts")
+        channel, user = event.get("channel"), event.get("user")
+        if not thread_ts or thread_ts == ts or not channel or not user:
+            return None
+        return cls(str(channel), str(thread_ts), str(user), str(event.get("text") or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +70,18 @@ def parse_reply(text: str, *, bot_user_id: str | None = None) -> ParsedReply | N
         return ParsedReply(Verdict.APPROVE)
     rejection = _REJECT.match(body)
     if rejection:
-        return ParsedReply(Verdict.REJECT, plain_text(rejection.group("reason")).strip())
+        return ParsedReply(Verdict.REJECT, typed_text(rejection.group("reason")).strip())
     return None
 
 
-def plain_text(text: str) -> str:
+def review_asked(message: ThreadMessage, *, bot_user_id: str | None) -> ParsedReply | None:
+    """The review a thread message asks for; never one from the bot itself."""
+    if bot_user_id is not None and message.user == bot_user_id:
+        return None
+    return parse_reply(message.text, bot_user_id=bot_user_id)
+
+
+def typed_text(text: str) -> str:
     """Slack message text as a person typed it: links, mentions and `&lt;` entities undone."""
     unwrapped = _SLACK_MARKUP.sub(_unwrap, text)
     # Slack escapes exactly these three; `&amp;` last so "&amp;lt;" stays a literal "&lt;".

@@ -1,9 +1,6 @@
-"""What the proposal service hands the Slack layer: frozen read models, its errors and the
-field checks behind InvalidProposal.
-
-A view carries everything needed to render (or re-render, after a failed Slack call) a
-proposal's thread root, its acknowledgements and the announcement, straight from the rows.
-"""
+"""What the proposal service hands its callers: frozen read models (enough to render or
+re-render a proposal's root, acknowledgements and announcement), its errors, and the field
+checks behind InvalidProposal."""
 
 from __future__ import annotations
 
