@@ -25,8 +25,8 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 from promisebot.db import migrate  # noqa: E402
 from promisebot.db.uow import Database  # noqa: E402
 from promisebot.domain import Rating  # noqa: E402
-from promisebot.services.tracker_file import FileFormat, parse, render  # noqa: E402
-from promisebot.services.trackers import TrackerService  # noqa: E402
+from promisebot.services.trackers import FileFormat, TrackerService  # noqa: E402
+from promisebot.services.trackers.file_format import parse, render  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dataset import POSTGRES_ADMIN_URL, postgres_database, sqlite_database  # noqa: E402

@@ -1,5 +1,5 @@
 """`promisebot import` and `promisebot export`: exit codes, messages, and the database
-they leave behind (DESIGN §4)."""
+they leave behind."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ The only module that knows every layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from slack_bolt import App
@@ -17,13 +18,13 @@ from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
 from promisebot.services.deliveries import DeliveryService
-from promisebot.services.evidence import EvidenceService
+from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
-from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import EditorDirectory, GroupFetcher, Permissions
 from promisebot.services.proposals import ProposalService
 from promisebot.services.reminders import DigestService, ScheduleService
+from promisebot.services.trackers import TrackerService
 from promisebot.settings import Settings
 from promisebot.slack.app import create_app
 from promisebot.slack.client import build_web_client
@@ -85,18 +86,30 @@ def build_services(
         clock=clock,
         permissions=permissions,
         lookup=LookupService(db, clock),
-        evidence=EvidenceService(db, clock),
+        evidence=EvidenceService(db, clock, permissions),
         home=HomeService(db, clock, permissions),
         link_titles=(
             LinkTitleFetcher(allow_private=settings.allow_private_fetch)
             if settings.fetch_link_titles
             else None
         ),
+        trackers=TrackerService(db, clock),
         schedules=ScheduleService(db, settings, clock, permissions),
         digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
         deliveries=DeliveryService(db, clock),
     )
+
+
+@contextmanager
+def open_services(settings: Settings) -> Iterator[Services]:
+    """The services over a database of their own and without Slack (no token needed), for
+    one-shot commands such as `promisebot import` and `export`; the database is closed after."""
+    db = Database(settings.sqlalchemy_url)
+    try:
+        yield build_services(settings, db)
+    finally:
+        db.dispose()
 
 
 def usergroup_fetcher(client: WebClient) -> GroupFetcher:

@@ -30,25 +30,23 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from promisebot.db.uow import Database
+    from promisebot.bootstrap import open_services
+    from promisebot.db.migrate import DatabaseNotReady, require_schema
     from promisebot.domain import DomainError
-    from promisebot.services.tracker_file import InvalidTrackerRows, TrackerFileError
-    from promisebot.services.trackers import TrackerService, require_schema
+    from promisebot.services.trackers import InvalidTrackerRows, TrackerFileError
 
-    db = Database(_settings().sqlalchemy_url)
-    try:
-        require_schema(db)
-        report = TrackerService(db).import_file(args.path)
-    except InvalidTrackerRows as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        raise CommandError(f"{args.path}: {error}") from None
-    except TrackerFileError as error:
-        raise CommandError(f"{args.path}: {error}") from None
-    except DomainError as error:
-        raise CommandError(str(error)) from None
-    finally:
-        db.dispose()
+    with open_services(_settings()) as services:
+        try:
+            require_schema(services.db)
+            report = services.trackers.import_file(args.path)
+        except InvalidTrackerRows as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            raise CommandError(f"{args.path}: {error}") from None
+        except TrackerFileError as error:
+            raise CommandError(f"{args.path}: {error}") from None
+        except (DatabaseNotReady, DomainError) as error:
+            raise CommandError(str(error)) from None
     print(report.summary())
     return 0
 
@@ -56,39 +54,29 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from promisebot.db.uow import Database
+    from promisebot.bootstrap import open_services
+    from promisebot.db.migrate import DatabaseNotReady, require_schema
     from promisebot.domain import DomainError
-    from promisebot.services.trackers import TrackerService, require_schema
 
     suffix = Path(args.output).suffix.lower().lstrip(".")
     if args.output != "-" and suffix in ("csv", "json") and suffix != args.format:
         raise CommandError(f"{args.output} ends in .{suffix}; add --format {suffix} to write it.")
-    db = Database(_settings().sqlalchemy_url)
-    try:
-        require_schema(db)
-        service = TrackerService(db)
-        if args.output == "-":
-            sys.stdout.write(service.export(args.format))
-        else:
-            print(service.export_to(args.output, args.format).summary())
-    except DomainError as error:
-        raise CommandError(str(error)) from None
-    except OSError as error:
-        raise CommandError(f"Cannot write {args.output}: {error.strerror}.") from None
-    finally:
-        db.dispose()
+    with open_services(_settings()) as services:
+        try:
+            require_schema(services.db)
+            if args.output == "-":
+                sys.stdout.write(services.trackers.export(args.format))
+            else:
+                print(services.trackers.export_to(args.output, args.format).summary())
+        except (DatabaseNotReady, DomainError) as error:
+            raise CommandError(str(error)) from None
+        except OSError as error:
+            raise CommandError(f"Cannot write {args.output}: {error.strerror}.") from None
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    import threading
-
-    from slack_sdk.errors import SlackApiError
-    from sqlalchemy.exc import SQLAlchemyError
-
     from promisebot.bootstrap import build_runtime
-    from promisebot.slack.blocks.digest import render_digest, render_digest_text
-    from promisebot.slack.workspace import REJECTED_TOKEN_ERRORS, RejectedBotToken
 
     settings = _settings()
     if args.threshold is not None and not 1 <= args.threshold <= 3650:
@@ -97,6 +85,22 @@ def cmd_digest(args: argparse.Namespace) -> int:
         raise CommandError("SLACK_BOT_TOKEN is not set; use --dry-run to print the digest.")
     runtime = build_runtime(settings)
     try:
+        return _digest(args, runtime)
+    finally:
+        runtime.close()
+
+
+def _digest(args: argparse.Namespace, runtime: Runtime) -> int:
+    import threading
+
+    from slack_sdk.errors import SlackApiError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from promisebot.slack.blocks.digest import render_digest, render_digest_text
+    from promisebot.slack.workspace import REJECTED_TOKEN_ERRORS, RejectedBotToken
+
+    settings = runtime.settings
+    try:
         # A manual digest needs no DigestRun claim: the operator asked for exactly one.
         content = runtime.services.digests.collect_due(args.threshold)
     except SQLAlchemyError as error:
@@ -104,8 +108,6 @@ def cmd_digest(args: argparse.Namespace) -> int:
             f"Cannot read the database ({type(error).__name__}); is it migrated? "
             "Run `promisebot db upgrade`."
         ) from None
-    finally:
-        runtime.close()
     if args.dry_run:
         print(render_digest_text(content, settings.tz))
         return 0

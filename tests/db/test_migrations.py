@@ -1,15 +1,18 @@
 """Migrations: empty → head → base → head on the run's database, one step down and up
-again, data kept across them, and no model drift."""
+again, data kept across them, no model drift, and the check that refuses an unmigrated
+database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import inspect, text
 
 from promisebot.db import migrate
+from promisebot.db.migrate import DatabaseNotReady, require_schema
 from promisebot.db.models import Base
-from promisebot.db.uow import create_db_engine
+from promisebot.db.uow import Database, create_db_engine
 
 
 def _tables(url: str) -> set[str]:
@@ -85,3 +88,13 @@ def test_dropping_the_cron_column_keeps_schedules_and_their_digest_runs(
         assert counts == [1, 1]
     finally:
         engine.dispose()
+
+
+def test_require_schema_asks_for_migrations(db: Database, fresh_database_url: str) -> None:
+    require_schema(db)
+    empty = Database(fresh_database_url)
+    try:
+        with pytest.raises(DatabaseNotReady, match="run `promisebot db upgrade` first"):
+            require_schema(empty)
+    finally:
+        empty.dispose()

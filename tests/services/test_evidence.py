@@ -10,17 +10,24 @@ from sqlalchemy import func, select
 
 from promisebot.db.models import AuditEvent, Evidence, Promise, Tracker
 from promisebot.db.uow import Database
-from promisebot.domain import NOTE_MAX, NotAnEditor, PromiseNotFound, Rating
+from promisebot.domain import NOTE_MAX, Clock, NotAnEditor, PromiseNotFound, Rating
 from promisebot.services.evidence import (
     EvidenceAdded,
     EvidenceAlreadyListed,
     EvidenceService,
     InvalidEvidence,
 )
+from promisebot.services.permissions import EditorDirectory, Permissions
 
 START = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 NOW = datetime(2025, 3, 3, 15, 30, tzinfo=UTC)
 URL = "https://news.example/2025/03/bill-stalls"
+EDITORS = ("U_EDITOR", "U1", "U2")
+
+
+def editor_permissions(clock: Clock, *editors: str) -> Permissions:
+    """The configured editors only (no Slack user group)."""
+    return Permissions(EditorDirectory(frozenset(editors), None, None, ttl_seconds=60, clock=clock))
 
 
 class FakeClock:
@@ -47,6 +54,13 @@ def make_promise(db: Database, external_id: str = "police-liability") -> int:
         return promise.id
 
 
+def stored_titles(db: Database) -> dict[str, str]:
+    """The title of every evidence row, by URL."""
+    with db.reading() as uow:
+        rows = uow.session.execute(select(Evidence.url, Evidence.title)).all()
+        return dict(rows)
+
+
 def snapshot(db: Database) -> tuple[int, int, datetime]:
     """Evidence rows, audit events, and the (only) promise's last review."""
     with db.reading() as uow:
@@ -63,7 +77,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def service(db: Database, clock: FakeClock) -> EvidenceService:
-    return EvidenceService(db, clock)
+    return EvidenceService(db, clock, editor_permissions(clock, *EDITORS))
 
 
 def test_add_records_evidence_bumps_review_and_audits(
@@ -75,7 +89,6 @@ def test_add_records_evidence_bumps_review_and_audits(
         promise_id=promise_id,
         url=f"  {URL} ",
         actor="U_EDITOR",
-        is_editor=True,
         publisher="The Capital Times",
         published_on=date(2025, 3, 2),
         note="  Committee chair says the bill is dead for this session. ",
@@ -114,9 +127,7 @@ def test_add_records_evidence_bumps_review_and_audits(
 
 def test_given_title_needs_no_fetch(db: Database, service: EvidenceService) -> None:
     promise_id = make_promise(db)
-    added = service.add(
-        promise_id=promise_id, url=URL, actor="U1", is_editor=True, title=" Bill stalls "
-    )
+    added = service.add(promise_id=promise_id, url=URL, actor="U1", title=" Bill stalls ")
     assert (added.title, added.needs_title) == ("Bill stalls", False)
 
 
@@ -124,7 +135,7 @@ def test_non_editor_is_refused_and_nothing_changes(db: Database, service: Eviden
     promise_id = make_promise(db)
     before = snapshot(db)
     with pytest.raises(NotAnEditor, match="Only editors can add evidence"):
-        service.add(promise_id=promise_id, url=URL, actor="U_REPORTER", is_editor=False)
+        service.add(promise_id=promise_id, url=URL, actor="U_REPORTER")
     assert snapshot(db) == before == (0, 0, START)
 
 
@@ -144,17 +155,17 @@ def test_bad_links_are_refused_and_nothing_changes(
 ) -> None:
     promise_id = make_promise(db)
     with pytest.raises(InvalidEvidence, match=message) as caught:
-        service.add(promise_id=promise_id, url=url, actor="U1", is_editor=True)
+        service.add(promise_id=promise_id, url=url, actor="U1")
     assert set(caught.value.errors) == {"url"}
     assert snapshot(db) == (0, 0, START)
 
 
 def test_same_link_twice_is_already_listed(db: Database, service: EvidenceService) -> None:
     promise_id = make_promise(db)
-    service.add(promise_id=promise_id, url=URL, actor="U1", is_editor=True)
+    service.add(promise_id=promise_id, url=URL, actor="U1")
     before = snapshot(db)
     with pytest.raises(EvidenceAlreadyListed, match="already listed as evidence for"):
-        service.add(promise_id=promise_id, url=URL, actor="U2", is_editor=True, note="again")
+        service.add(promise_id=promise_id, url=URL, actor="U2", note="again")
     assert snapshot(db) == before == (1, 1, NOW)
 
 
@@ -172,14 +183,14 @@ def test_same_link_on_another_promise_is_fine(db: Database, service: EvidenceSer
         )
         uow.session.add(other)
         uow.commit()
-    service.add(promise_id=first, url=URL, actor="U1", is_editor=True)
-    added = service.add(promise_id=other.id, url=URL, actor="U1", is_editor=True)
+    service.add(promise_id=first, url=URL, actor="U1")
+    added = service.add(promise_id=other.id, url=URL, actor="U1")
     assert added.promise_external_id == "body-cameras"
 
 
 def test_unknown_promise(db: Database, service: EvidenceService) -> None:
     with pytest.raises(PromiseNotFound, match="could not be found"):
-        service.add(promise_id=9999, url=URL, actor="U1", is_editor=True)
+        service.add(promise_id=9999, url=URL, actor="U1")
     with db.reading() as uow:
         assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
@@ -194,7 +205,7 @@ def test_overlong_text_is_refused(
     promise_id = make_promise(db)
     text: dict[str, Any] = {field: value}
     with pytest.raises(InvalidEvidence, match=f"Keep the {field} under") as caught:
-        service.add(promise_id=promise_id, url=URL, actor="U1", is_editor=True, **text)
+        service.add(promise_id=promise_id, url=URL, actor="U1", **text)
     assert set(caught.value.errors) == {field}
     assert snapshot(db) == (0, 0, START)
 
@@ -206,7 +217,6 @@ def test_all_field_problems_are_reported_together(db: Database, service: Evidenc
             promise_id=promise_id,
             url="ftp://x",
             actor="U1",
-            is_editor=True,
             note="n" * (NOTE_MAX + 1),
             published_on=date(2025, 3, 10),
         )
@@ -221,7 +231,6 @@ def test_publication_date_may_be_tomorrow_but_not_later(
         promise_id=promise_id,
         url=URL,
         actor="U1",
-        is_editor=True,
         published_on=NOW.date() + timedelta(days=1),
     )
     with pytest.raises(InvalidEvidence, match="future"):
@@ -229,57 +238,17 @@ def test_publication_date_may_be_tomorrow_but_not_later(
             promise_id=promise_id,
             url=URL + "?page=2",
             actor="U1",
-            is_editor=True,
             published_on=NOW.date() + timedelta(days=2),
         )
 
 
-def test_listing_is_newest_first_undated_last(
-    db: Database, service: EvidenceService, clock: FakeClock
-) -> None:
-    promise_id = make_promise(db)
-
-    def add(path: str, published_on: date | None) -> None:
-        clock.now += timedelta(hours=1)
-        service.add(
-            promise_id=promise_id,
-            url=f"https://news.example/{path}",
-            actor="U1",
-            is_editor=True,
-            published_on=published_on,
-        )
-
-    add("undated-old", None)
-    add("january", date(2025, 1, 15))
-    add("february", date(2025, 2, 20))
-    add("undated-new", None)
-    add("january-added-later", date(2025, 1, 15))
-
-    items = service.list_for_promise(promise_id, limit=10)
-    assert [item.url.rsplit("/", 1)[1] for item in items] == [
-        "february",
-        "january-added-later",
-        "january",
-        "undated-new",
-        "undated-old",
-    ]
-    assert items[0].published_on == date(2025, 2, 20)
-    assert items[0].added_by == "U1"
-    assert [item.url for item in service.list_for_promise(promise_id, limit=2)] == [
-        items[0].url,
-        items[1].url,
-    ]
-    assert service.list_for_promise(9999) == []
-
-
 def test_set_title_fills_only_empty_titles(db: Database, service: EvidenceService) -> None:
     promise_id = make_promise(db)
-    untitled = service.add(promise_id=promise_id, url=URL, actor="U1", is_editor=True)
+    untitled = service.add(promise_id=promise_id, url=URL, actor="U1")
     titled = service.add(
         promise_id=promise_id,
         url=URL + "-2",
         actor="U1",
-        is_editor=True,
         title="Editor's title",
     )
 
@@ -288,7 +257,7 @@ def test_set_title_fills_only_empty_titles(db: Database, service: EvidenceServic
     assert service.set_title(titled.evidence_id, "Fetched title") is False
     assert service.set_title(9999, "Nobody") is False
 
-    titles = {item.url: item.title for item in service.list_for_promise(promise_id)}
+    titles = stored_titles(db)
     assert titles == {URL: "Bill stalls in committee", URL + "-2": "Editor's title"}
     with db.reading() as uow:  # an enrichment, not an editor's action: no audit event
         assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == 2
@@ -298,8 +267,8 @@ def test_set_title_ignores_blank_and_caps_long_titles(
     db: Database, service: EvidenceService
 ) -> None:
     promise_id = make_promise(db)
-    added = service.add(promise_id=promise_id, url=URL, actor="U1", is_editor=True)
+    added = service.add(promise_id=promise_id, url=URL, actor="U1")
     assert service.set_title(added.evidence_id, " \n ") is False
     assert service.set_title(added.evidence_id, "x" * 400) is True
-    [item] = service.list_for_promise(promise_id)
-    assert len(item.title) == 300
+    [title] = stored_titles(db).values()
+    assert len(title) == 300

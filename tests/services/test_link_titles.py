@@ -10,7 +10,11 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from promisebot.services.link_titles import LinkTitleFetcher, is_public_address, title_from_html
+from promisebot.services.evidence.link_titles import (
+    LinkTitleFetcher,
+    is_public_address,
+    title_from_html,
+)
 from tests.http_server import Site, serve_site
 
 PAGE = b"<html><head><title>Budget &amp; Bills  \n passed</title></head><body>x</body></html>"

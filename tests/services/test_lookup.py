@@ -9,6 +9,7 @@ from promisebot.services.evidence import EvidenceService
 from promisebot.services.lookup import LookupService
 from promisebot.services.trackers import TrackerService, load_demo
 from tests.clock import FakeClock
+from tests.services.test_evidence import editor_permissions
 
 
 def _rows(title: str) -> str:
@@ -47,8 +48,8 @@ def test_the_index_is_not_rebuilt_for_changes_that_do_not_touch_search_text(db: 
     promise = lookup.find_one("police-liability")
     index = lookup._index
 
-    EvidenceService(db, clock).add(
-        promise_id=promise.id, url="https://news.example/new", actor="U_ED1", is_editor=True
+    EvidenceService(db, clock, editor_permissions(clock, "U_ED1")).add(
+        promise_id=promise.id, url="https://news.example/new", actor="U_ED1"
     )
     result = lookup.search("police liability")
 
@@ -61,8 +62,8 @@ def test_card_lists_undated_evidence_by_the_day_it_was_added(db: Database) -> No
     load_demo(db, clock)
     lookup = LookupService(db, clock)
     promise = lookup.find_one("police-liability")
-    EvidenceService(db, clock).add(
-        promise_id=promise.id, url="https://news.example/undated", actor="U_ED1", is_editor=True
+    EvidenceService(db, clock, editor_permissions(clock, "U_ED1")).add(
+        promise_id=promise.id, url="https://news.example/undated", actor="U_ED1"
     )
 
     card = lookup.card(promise.id)

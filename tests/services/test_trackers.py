@@ -15,13 +15,13 @@ from promisebot.db import migrate
 from promisebot.db.models import AuditEvent, Base, Evidence, Promise, RatingChange, Tracker
 from promisebot.db.uow import Database
 from promisebot.domain import Rating
-from promisebot.services.tracker_file import FileFormat, InvalidTrackerRows, MalformedTrackerFile
 from promisebot.services.trackers import (
-    DatabaseNotReady,
+    FileFormat,
     ImportReport,
+    InvalidTrackerRows,
+    MalformedTrackerFile,
     TrackerService,
     load_demo,
-    require_schema,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -281,13 +281,3 @@ def test_demo_tracker_loads_once(db: Database) -> None:
     assert report.trackers_created >= 2
     assert not load_demo(db).changed
     assert _count(db, AuditEvent) == 1
-
-
-def test_require_schema_asks_for_migrations(db: Database, fresh_database_url: str) -> None:
-    require_schema(db)
-    empty = Database(fresh_database_url)
-    try:
-        with pytest.raises(DatabaseNotReady, match="run `promisebot db upgrade` first"):
-            require_schema(empty)
-    finally:
-        empty.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy import Row, func, select
 from promisebot import bootstrap
 from promisebot.db.models import AuditEvent, Evidence, Promise
 from promisebot.sandbox import state_values
-from promisebot.services.link_titles import LinkTitleFetcher
+from promisebot.services.evidence import LinkTitleFetcher
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.listeners.evidence import parse_evidence_args
 from tests.http_server import Site, serve_site

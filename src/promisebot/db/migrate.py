@@ -1,4 +1,5 @@
-"""Alembic, driven from code: upgrade, downgrade and the models-vs-migrations drift check."""
+"""Alembic, driven from code: upgrade, downgrade, the models-vs-migrations drift check, and
+the check that a database has been migrated at all."""
 
 from __future__ import annotations
 
@@ -9,10 +10,20 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
-from promisebot.db.models import Base
-from promisebot.db.uow import create_db_engine
+from promisebot.db.models import Base, Promise
+from promisebot.db.uow import Database, create_db_engine
+
+
+class DatabaseNotReady(Exception):
+    """The database cannot be opened, or has no tables yet; the message says what to do."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(
+            reason or "The database has no tables yet; run `promisebot db upgrade` first."
+        )
 
 
 def migrations_dir() -> Path:
@@ -47,3 +58,15 @@ def drift(url: str) -> list[Any]:
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()
+
+
+def require_schema(db: Database) -> None:
+    """Raise DatabaseNotReady when migrations have not been run (nothing is created here)."""
+    try:
+        with db.reading() as uow:
+            ready = inspect(uow.session.connection()).has_table(Promise.__tablename__)
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0]
+        raise DatabaseNotReady(f"Cannot open the database: {reason}") from None
+    if not ready:
+        raise DatabaseNotReady()

@@ -13,7 +13,7 @@ from typing import Any, Self
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -63,10 +63,16 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class WriteConflict(Exception):
+    """A constraint refused the write, typically because a concurrent transaction wrote the
+    same key first; the unit of work was rolled back, so the use case may simply be re-run."""
+
+
 class UnitOfWork:
     """One transaction and the repositories bound to it.
 
-    `with db.transaction() as uow: ...; uow.commit()`, or it rolls back on leaving.
+    `with db.transaction() as uow: ...; uow.commit()`, or it rolls back on leaving. An
+    IntegrityError leaving the block is raised as `WriteConflict`, after the rollback.
     """
 
     def __init__(self, session: Session) -> None:
@@ -107,6 +113,8 @@ class UnitOfWork:
         if not self._committed:
             self.session.rollback()
         self.session.close()
+        if isinstance(exc, IntegrityError):
+            raise WriteConflict(str(exc.orig)) from exc
 
 
 class Database:

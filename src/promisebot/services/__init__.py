@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
 from promisebot.services.deliveries import DeliveryService
-from promisebot.services.evidence import EvidenceService
+from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
-from promisebot.services.link_titles import LinkTitleFetcher
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import Permissions
 from promisebot.services.proposals import ProposalService
 from promisebot.services.reminders import DigestService, ScheduleService
+from promisebot.services.trackers import TrackerService
 from promisebot.settings import Settings
 
 
@@ -36,6 +36,7 @@ class Services:
     evidence: EvidenceService
     home: HomeService
     link_titles: LinkTitleFetcher | None  # None when PROMISEBOT_FETCH_LINK_TITLES is off
+    trackers: TrackerService
     schedules: ScheduleService
     digests: DigestService
     # Called after a schedule is added or turned off; a process that runs the scheduler

@@ -1,4 +1,4 @@
-"""Evidence rows: duplicate checks, the newest-first listing, and the background title fill."""
+"""Evidence rows: the duplicate check and the background title fill."""
 
 from __future__ import annotations
 
@@ -36,20 +36,6 @@ class EvidenceRepository(Repository):
     def count_for_promise(self, promise_id: int) -> int:
         statement = select(func.count()).where(Evidence.promise_id == promise_id)
         return self._session.scalar(statement) or 0
-
-    def dated_first_for_promise(self, promise_id: int, limit: int) -> Sequence[Evidence]:
-        """By publication date (undated last), then by when it was added."""
-        statement = (
-            select(Evidence)
-            .where(Evidence.promise_id == promise_id)
-            .order_by(
-                Evidence.published_on.desc().nulls_last(),
-                Evidence.added_at.desc(),
-                Evidence.id.desc(),
-            )
-            .limit(limit)
-        )
-        return self._session.scalars(statement).all()
 
     def _day_added(self) -> ColumnElement[Any]:
         """The UTC day of `added_at`, comparable with `published_on` on both databases."""

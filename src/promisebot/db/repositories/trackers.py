@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from promisebot.db.models import Evidence, Promise, RatingChange, Tracker
 from promisebot.db.repositories import Repository
 
 
 class TrackerRepository(Repository):
-    """Whole-tracker reads for import and export."""
+    """Whole-tracker reads for import and export, and the import's bulk inserts."""
 
     def trackers_by_slug(self, slugs: Collection[str]) -> dict[str, Tracker]:
         """The named trackers, locked (PostgreSQL) so a concurrent import waits for this one."""
@@ -48,3 +49,18 @@ class TrackerRepository(Repository):
         """Append order (by id): each change starts where the previous one ended."""
         statement = select(RatingChange).order_by(RatingChange.promise_id, RatingChange.id)
         return self._session.scalars(statement).all()
+
+    def insert_promises(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """One bulk INSERT; the new ids in the order of `rows`."""
+        if not rows:
+            return []
+        statement = insert(Promise).returning(Promise.id, sort_by_parameter_order=True)
+        return list(self._session.scalars(statement, rows).all())
+
+    def insert_evidence(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._session.execute(insert(Evidence), rows)
+
+    def insert_rating_changes(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._session.execute(insert(RatingChange), rows)

@@ -8,13 +8,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from promisebot.domain import DomainError, NotAnEditor
+from promisebot.domain import DomainError
 from promisebot.services import Services
 from promisebot.services.evidence import EvidenceAdded, EvidenceAlreadyListed, InvalidEvidence
 from promisebot.slack.blocks import evidence as render
-from promisebot.slack.blocks.common import Act, Message, ModalContext, Views
+from promisebot.slack.blocks.common import Act, ModalContext, Views
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.messenger import Messenger
@@ -66,15 +65,11 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         return added.needs_title and services.link_titles is not None
 
     def evidence_command(invocation: Invocation) -> CommandReply:
-        user = invocation.request.user_id
-        is_editor = services.permissions.is_editor(user)
-        if not is_editor:
-            raise NotAnEditor("add evidence")
         query, url, note = parse_evidence_args(invocation.args)
         promise = services.lookup.find_one(query)
         try:
             added = services.evidence.add(
-                promise_id=promise.id, url=url, note=note, actor=user, is_editor=is_editor
+                promise_id=promise.id, url=url, note=note, actor=invocation.request.user_id
             )
         except InvalidEvidence as error:
             if "url" in error.errors and not isinstance(error, EvidenceAlreadyListed):
@@ -92,15 +87,18 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         # A trigger_id works once and for 3 s: ack, read the card, open the modal at once.
         ack()
         request = ActionRequest.from_body(body)
-        if not services.permissions.is_editor(request.user_id):
-            _tell(messenger, request, str(NotAnEditor("add evidence")))
-            return
-        if request.int_value is None:
-            return
         try:
+            services.evidence.check_may_add(request.user_id)
+            if request.int_value is None:
+                return
             card = services.lookup.card(request.int_value)
         except DomainError as error:
-            _tell(messenger, request, str(error))
+            messenger.tell(
+                request.user_id,
+                error_message(str(error)),
+                channel=request.channel_id,
+                response_url=request.response_url,
+            )
             return
         modal = ModalContext(card.id, request.channel_id)
         client.views_open(trigger_id=request.trigger_id, view=render.evidence_modal(card, modal))
@@ -125,7 +123,6 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                 published_on=form.published_on,
                 note=form.note,
                 actor=user,
-                is_editor=services.permissions.is_editor(user),
             )
         except InvalidEvidence as error:
             ack(response_action="errors", errors=_field_errors(error))
@@ -135,7 +132,9 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             return
         ack()
         message = render.evidence_added_message(added, fetching_title=fetching(added))
-        _confirm(messenger, modal.channel_id, user, message)
+        # The modal has closed: ephemeral in the card's channel, else (e.g. the bot is not in
+        # the channel) a DM, so the user still hears back.
+        messenger.tell(user, message, channel=modal.channel_id)
         fetch_title_later(services, added)
 
 
@@ -146,27 +145,3 @@ def _field_errors(error: InvalidEvidence) -> dict[str, str]:
         block = field if field in render.FIELDS else render.URL
         errors[block] = f"{errors[block]} {message}" if block in errors else message
     return errors
-
-
-def _tell(messenger: Messenger, request: ActionRequest, text: str) -> None:
-    """An ephemeral note to whoever pressed the button, where they pressed it."""
-    message = error_message(text)
-    if request.response_url:
-        messenger.respond(request.response_url, message)
-    elif request.channel_id:
-        messenger.ephemeral(request.channel_id, request.user_id, message)
-
-
-def _confirm(messenger: Messenger, channel: str | None, user: str, message: Message) -> None:
-    """Ephemeral in the card's channel; a DM when that is not possible (e.g. the bot is not
-    in the channel), since the modal has closed and the user should still hear back."""
-    if channel:
-        try:
-            messenger.ephemeral(channel, user, message)
-            return
-        except SlackApiError as error:
-            log.info("evidence confirmation: chat.postEphemeral: %s", error.response.get("error"))
-    try:
-        messenger.post(user, message)
-    except SlackApiError as error:
-        log.warning("evidence confirmation not delivered: %s", error.response.get("error"))

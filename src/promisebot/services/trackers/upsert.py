@@ -7,13 +7,10 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
-from promisebot.db.models import Evidence, Promise, RatingChange, Tracker
-from promisebot.db.repositories.trackers import TrackerRepository
-from promisebot.services.tracker_file import TrackerFile
-from promisebot.services.tracker_rows import EvidenceEntry, HistoryEntry, PromiseRecord
+from promisebot.db.models import Evidence, Promise, Tracker
+from promisebot.db.uow import UnitOfWork
+from promisebot.services.trackers.file_format import TrackerFile
+from promisebot.services.trackers.records import EvidenceEntry, HistoryEntry, PromiseRecord
 
 IMPORT_ACTOR = "import"
 IMPORT_RATIONALE = "Rating updated by a tracker file import."
@@ -43,8 +40,8 @@ class Upsert:
     rows go through the ORM, which writes only the attributes that changed.
     """
 
-    def __init__(self, session: Session, now: datetime) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork, now: datetime) -> None:
+        self.uow = uow
         self.now = now
         self.counts: Counter[str] = Counter()
         self.new_promises: list[dict[str, Any]] = []
@@ -55,14 +52,13 @@ class Upsert:
     def run(self, tracker_file: TrackerFile) -> dict[str, int]:
         trackers = self._trackers(tracker_file)
         stored_ids = [tracker.id for tracker in trackers.values() if tracker.id is not None]
-        self.session.flush()
+        self.uow.flush()
         existing = {
             (promise.tracker_id, promise.external_id): promise
-            for promise in TrackerRepository(self.session).promises_of(stored_ids)
+            for promise in self.uow.trackers.promises_of(stored_ids)
         }
         evidence = {
-            (item.promise_id, item.url): item
-            for item in TrackerRepository(self.session).evidence_of(stored_ids)
+            (item.promise_id, item.url): item for item in self.uow.trackers.evidence_of(stored_ids)
         }
         for record in tracker_file.records:
             tracker = trackers[record.tracker]
@@ -72,31 +68,28 @@ class Upsert:
             else:
                 self._update(promise, record, evidence)
         self._insert_new_rows()
-        self.session.flush()
+        self.uow.flush()
         return {name: self.counts[name] for name in COUNTS}
 
     def _insert_new_rows(self) -> None:
-        if self.new_promises:
-            statement = insert(Promise).returning(Promise.id, sort_by_parameter_order=True)
-            ids = self.session.scalars(statement, self.new_promises).all()
-            for promise_id, record in zip(ids, self.new_records, strict=True):
-                self.evidence_rows.extend(self._evidence(e, promise_id) for e in record.evidence)
-                self.change_rows.extend(self._rating_change(s, promise_id) for s in record.history)
-        if self.evidence_rows:
-            self.session.execute(insert(Evidence), self.evidence_rows)
-        if self.change_rows:
-            self.session.execute(insert(RatingChange), self.change_rows)
+        ids = self.uow.trackers.insert_promises(self.new_promises)
+        for promise_id, record in zip(ids, self.new_records, strict=True):
+            self.evidence_rows.extend(self._evidence(e, promise_id) for e in record.evidence)
+            self.change_rows.extend(self._rating_change(s, promise_id) for s in record.history)
+        self.uow.trackers.insert_evidence(self.evidence_rows)
+        self.uow.trackers.insert_rating_changes(self.change_rows)
 
     def _trackers(self, tracker_file: TrackerFile) -> dict[str, Tracker]:
         slugs = [info.slug for info in tracker_file.trackers]
-        trackers = TrackerRepository(self.session).trackers_by_slug(slugs)
+        trackers = self.uow.trackers.trackers_by_slug(slugs)
+        created: list[Tracker] = []
         for info in tracker_file.trackers:
             tracker = trackers.get(info.slug)
             if tracker is None:
                 tracker = Tracker(
                     slug=info.slug, name=info.name, subject=info.subject, created_at=self.now
                 )
-                self.session.add(tracker)
+                created.append(tracker)
                 trackers[info.slug] = tracker
                 self.counts["trackers_created"] += 1
             elif tracker.name != info.name or (info.subject and tracker.subject != info.subject):
@@ -105,6 +98,7 @@ class Upsert:
                 self.counts["trackers_updated"] += 1
             else:
                 self.counts["trackers_unchanged"] += 1
+        self.uow.add_all(created)
         return trackers
 
     def _create(self, tracker: Tracker, record: PromiseRecord) -> None:

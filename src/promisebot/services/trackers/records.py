@@ -175,7 +175,7 @@ _MESSAGES = {
 }
 
 
-def describe_error(detail: ErrorDetails) -> str:
+def describe_row_error(detail: ErrorDetails) -> str:
     """A pydantic error as `<field> <problem>`, e.g. `evidence #2 url ... is not a web link`."""
     location: list[str] = []
     for part in detail["loc"]:

@@ -1,5 +1,5 @@
-"""Tracker import and export (DESIGN §4 data file): validate everything, then upsert in one
-transaction; export every tracker in the same format, round-trippable."""
+"""Tracker import and export: validate the whole file, then upsert in one transaction;
+export every tracker in the same format, round-trippable."""
 
 from __future__ import annotations
 
@@ -9,33 +9,20 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
-
-from promisebot.db.models import Promise
-from promisebot.db.repositories.promises import TRACKER_FILE_SUBJECT, PromiseRepository
-from promisebot.db.repositories.trackers import TrackerRepository
-from promisebot.db.uow import Database
+from promisebot.db.repositories.promises import TRACKER_FILE_SUBJECT
+from promisebot.db.uow import Database, UnitOfWork, WriteConflict
 from promisebot.domain import Clock, DomainError, utcnow
-from promisebot.services.tracker_file import (
+from promisebot.services.trackers.file_format import (
     FileFormat,
     MalformedTrackerFile,
     decode,
     parse,
     render,
 )
-from promisebot.services.tracker_rows import EvidenceEntry, HistoryEntry, PromiseRecord
-from promisebot.services.tracker_upsert import IMPORT_ACTOR, Upsert
+from promisebot.services.trackers.records import EvidenceEntry, HistoryEntry, PromiseRecord
+from promisebot.services.trackers.upsert import IMPORT_ACTOR, Upsert
 
 DEMO_TRACKER = "demo_tracker.json"
-
-
-class DatabaseNotReady(DomainError):
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(
-            reason or "The database has no tables yet; run `promisebot db upgrade` first."
-        )
 
 
 class ImportConflict(DomainError):
@@ -121,7 +108,7 @@ class TrackerService:
         source = source or f"{FileFormat(fmt)} text"
         try:
             with self._db.transaction() as uow:
-                counts = Upsert(uow.session, now).run(tracker_file)
+                counts = Upsert(uow, now).run(tracker_file)
                 report = ImportReport(source=source, **counts)
                 if report.changed:
                     uow.audit.record(
@@ -133,38 +120,26 @@ class TrackerService:
                         **counts,
                     )
                 uow.commit()
-        except IntegrityError:
+        except WriteConflict:
             raise ImportConflict() from None
         return report
 
     def export(self, fmt: FileFormat | str = FileFormat.JSON) -> str:
         """Every tracker as file text, ordered by (tracker slug, promise id)."""
         with self._db.reading() as uow:
-            records = _export_records(uow.session)
+            records = _export_records(uow)
         return render(records, FileFormat(fmt))
 
     def export_to(self, path: Path | str, fmt: FileFormat | str = FileFormat.JSON) -> ExportReport:
         """Write the export to `path`, replacing it only once the whole text is written."""
         path = Path(path)
         with self._db.reading() as uow:
-            records = _export_records(uow.session)
+            records = _export_records(uow)
         partial = path.with_name(f".{path.name}.partial")
         partial.write_text(render(records, FileFormat(fmt)), encoding="utf-8", newline="")
         os.replace(partial, path)
         trackers = len({record.tracker for record in records})
         return ExportReport(str(path), trackers=trackers, promises=len(records))
-
-
-def require_schema(db: Database) -> None:
-    """Raise DatabaseNotReady when migrations have not been run (nothing is created here)."""
-    try:
-        with db.reading() as uow:
-            ready = inspect(uow.session.connection()).has_table(Promise.__tablename__)
-    except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0]
-        raise DatabaseNotReady(f"Cannot open the database: {reason}") from None
-    if not ready:
-        raise DatabaseNotReady()
 
 
 def load_demo(db: Database, clock: Clock = utcnow) -> ImportReport:
@@ -173,10 +148,10 @@ def load_demo(db: Database, clock: Clock = utcnow) -> ImportReport:
     return TrackerService(db, clock).import_text(text, FileFormat.JSON, source=DEMO_TRACKER)
 
 
-def _export_records(session: Session) -> list[PromiseRecord]:
-    trackers = {tracker.id: tracker for tracker in PromiseRepository(session).all_trackers()}
+def _export_records(uow: UnitOfWork) -> list[PromiseRecord]:
+    trackers = {tracker.id: tracker for tracker in uow.promises.all_trackers()}
     evidence: defaultdict[int, list[EvidenceEntry]] = defaultdict(list)
-    for item in TrackerRepository(session).all_evidence():
+    for item in uow.trackers.all_evidence():
         evidence[item.promise_id].append(
             EvidenceEntry.model_construct(
                 url=item.url,
@@ -187,7 +162,7 @@ def _export_records(session: Session) -> list[PromiseRecord]:
             )
         )
     history: defaultdict[int, list[HistoryEntry]] = defaultdict(list)
-    for change in TrackerRepository(session).all_rating_changes():
+    for change in uow.trackers.all_rating_changes():
         history[change.promise_id].append(
             HistoryEntry.model_construct(
                 from_rating=change.from_rating,
@@ -197,7 +172,7 @@ def _export_records(session: Session) -> list[PromiseRecord]:
             )
         )
     records = []
-    for promise in TrackerRepository(session).all_promises():
+    for promise in uow.trackers.all_promises():
         tracker = trackers[promise.tracker_id]
         records.append(
             PromiseRecord.model_construct(

@@ -1,11 +1,11 @@
-"""Evidence on promises: editors add links (checked, de-duplicated, audited), a background
-fetch may fill in a missing title, and cards list the newest evidence first."""
+"""Evidence on promises: editors add links (checked, de-duplicated, audited), and a background
+fetch may fill in a missing title."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from promisebot.db.models import Evidence
 from promisebot.db.uow import Database
@@ -15,10 +15,13 @@ from promisebot.domain import (
     TITLE_MAX,
     Clock,
     DomainError,
-    NotAnEditor,
     PromiseNotFound,
     url_problem,
 )
+from promisebot.services.evidence.link_titles import clean_title
+from promisebot.services.permissions import Permissions
+
+ADD_EVIDENCE = "add evidence"
 
 
 class InvalidEvidence(DomainError):
@@ -46,19 +49,6 @@ class EvidenceAdded:
     needs_title: bool  # no title was given: worth fetching the page's own title
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceItem:
-    id: int
-    promise_id: int
-    url: str
-    title: str
-    publisher: str
-    published_on: date | None
-    note: str
-    added_by: str
-    added_at: datetime
-
-
 def evidence_problems(
     *, url: str, title: str, publisher: str, note: str, published_on: date | None, today: date
 ) -> dict[str, str]:
@@ -80,30 +70,18 @@ def evidence_problems(
     return errors
 
 
-def _item(row: Evidence) -> EvidenceItem:
-    return EvidenceItem(
-        id=row.id,
-        promise_id=row.promise_id,
-        url=row.url,
-        title=row.title,
-        publisher=row.publisher,
-        published_on=row.published_on,
-        note=row.note,
-        added_by=row.added_by,
-        added_at=row.added_at,
-    )
-
-
-def clean_title(text: str) -> str:
-    """One line, at most TITLE_MAX characters (an ellipsis marks a cut)."""
-    title = " ".join(text.split())
-    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
-
-
 class EvidenceService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    """Adding evidence is for editors; filling in a fetched title is the bot's own doing."""
+
+    def __init__(self, db: Database, clock: Clock, permissions: Permissions) -> None:
         self._db = db
         self._clock = clock
+        self._permissions = permissions
+
+    def check_may_add(self, user_id: str) -> None:
+        """Raise NotAnEditor unless the user may add evidence (asked before a form opens,
+        so nobody fills one in only to be refused)."""
+        self._permissions.require_editor(user_id, ADD_EVIDENCE)
 
     def add(
         self,
@@ -111,15 +89,13 @@ class EvidenceService:
         promise_id: int,
         url: str,
         actor: str,
-        is_editor: bool,
         title: str = "",
         publisher: str = "",
         published_on: date | None = None,
         note: str = "",
     ) -> EvidenceAdded:
         """Attach a link to a promise; counts as a review of the promise (last_reviewed_at)."""
-        if not is_editor:
-            raise NotAnEditor("add evidence")
+        self.check_may_add(actor)
         now = self._clock()
         url, title, publisher, note = url.strip(), title.strip(), publisher.strip(), note.strip()
         errors = evidence_problems(
@@ -150,9 +126,9 @@ class EvidenceService:
                 added_by=actor,
                 added_at=now,
             )
-            uow.session.add(row)
+            uow.add(row)
             promise.last_reviewed_at = now
-            uow.session.flush()
+            uow.flush()
             uow.audit.record(
                 actor=actor,
                 action="evidence.add",
@@ -189,9 +165,3 @@ class EvidenceService:
             filled = uow.evidence.fill_empty_title(evidence_id, cleaned)
             uow.commit()
         return filled
-
-    def list_for_promise(self, promise_id: int, limit: int = 5) -> list[EvidenceItem]:
-        """Newest first: by publication date (undated last), then by when it was added."""
-        with self._db.reading() as uow:
-            rows = uow.evidence.dated_first_for_promise(promise_id, limit)
-            return [_item(row) for row in rows]

@@ -109,15 +109,21 @@ class _TitleParser(HTMLParser):
         return self.title
 
 
+def clean_title(text: str) -> str:
+    """One line, at most TITLE_MAX characters (an ellipsis marks a cut)."""
+    title = " ".join(text.split())
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
+
+
 def title_from_html(html: str) -> str | None:
     """og:title, else <title>; one line, at most TITLE_MAX characters."""
     parser = _TitleParser()
     parser.feed(html)
     parser.close()
     for candidate in (parser.og_title, parser.title_text()):
-        text = " ".join((candidate or "").split())
+        text = clean_title(candidate or "")
         if text:
-            return text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 1].rstrip() + "…"
+            return text
     return None
 
 

@@ -1,5 +1,5 @@
-"""The tracker data file of DESIGN §4 (CSV or JSON): decoding, row validation with
-row-numbered messages, and rendering for export. Pure: no database, no clock."""
+"""The tracker data file (CSV or JSON, described in README.md): decoding, row validation
+with row-numbered messages, and rendering for export. Pure: no database, no clock."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from promisebot.domain import DomainError
-from promisebot.services.tracker_rows import PromiseRecord, describe_error
+from promisebot.services.trackers.records import PromiseRecord, describe_row_error
 
 BASE_COLUMNS = (
     "tracker", "tracker_name", "id", "title", "description", "tags", "rating", "rated_on",
@@ -127,7 +127,7 @@ def parse(text: str, fmt: FileFormat) -> TrackerFile:
         try:
             record = PromiseRecord.model_validate(raw)
         except ValidationError as error:
-            problems.extend((number, describe_error(detail)) for detail in error.errors())
+            problems.extend((number, describe_row_error(detail)) for detail in error.errors())
             continue
         records.append(record)
         problems.extend((number, problem) for problem in _row_problems(record))

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from promisebot.domain import Rating
-from promisebot.services.tracker_file import (
+from promisebot.services.trackers.file_format import (
     FileFormat,
     InvalidTrackerRows,
     MalformedTrackerFile,
