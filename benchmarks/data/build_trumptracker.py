@@ -1,6 +1,6 @@
 """Convert TrumpTracker's `_data/data.yaml` into the tracker data file format, as it is.
 
-Run: .venv/bin/python benchmarks/data/build_trumptracker.py data.yaml > benchmarks/data/trumptracker.json
+Run: .venv/bin/python benchmarks/data/build_trumptracker.py data.yaml > trumptracker.json
 (needs PyYAML; the converted file is committed, so the benchmark does not.)
 """
 
