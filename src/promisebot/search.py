@@ -1,6 +1,8 @@
-"""Ranking of promises for an editor's query: exact ids first, then typo-tolerant word matching.
+"""Ranking of promises for an editor's query: exact ids, learned picks, then typo-tolerant words.
 
 Pure and in memory: build a `SearchIndex` once from `SearchDoc`s and reuse it for every query.
+Words are compared in one canonical form (number words as digits, "U.S." as "us"), and the
+index also answers to the acronyms of the capitalised names in a promise's text.
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 # How much a word counts depending on where it was found in the promise.
-_FIELD_WEIGHTS = {"title": 1.0, "id": 0.9, "tags": 0.85, "description": 0.7, "tracker": 0.4}
+_FIELD_WEIGHTS = {
+    "title": 1.0,
+    "aliases": 1.0,
+    "id": 0.9,
+    "tags": 0.85,
+    "description": 0.7,
+    "tracker": 0.4,
+}
 
 _STOP_TEXT = (
     "a about after all an and any are as at be been by did do does for from had has have he her "
     "his how i in into is it its me my no not of on or our over she so than that the their them "
     "then there they this to up was we were what when where which who why will with would you "
-    "promise promises promised pledge pledged rating rated status"
+    "promise promises promised pledge pledged rating rated status "
+    # Light verbs and particles: "make", "take it down" say nothing about the topic.
+    "make makes take takes get gets put puts let lets give gives down out off"
 )
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
 # Newsroom shorthand that no amount of fuzzy matching would recover.
@@ -38,8 +49,48 @@ _SHORTHAND = {
     "govt": "government",
     "intl": "international",
     "natl": "national",
+    "gop": "republican",
+    "potus": "president",
+    "scotus": "supreme court",
+    "tv": "television",
 }
-_WORD = re.compile(r"[a-z0-9]+")
+# Number forms: words and digits compare equal ("five year" = "5-year", "1st" = "first"), and a
+# unit after a number is dropped ("10 percent" = "10%", "one dollar" = "$1").
+_NUMBER_TEXT = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+_NUMBERS = {word: str(n) for n, word in enumerate(_NUMBER_TEXT.split())}
+_TENS = ("thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_NUMBERS |= {word: str(10 * n) for n, word in enumerate(_TENS, start=3)}
+_NUMBERS |= {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000"}
+_ORDINAL_TEXT = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+)
+
+
+def _ordinal(n: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th") if n not in (11, 12, 13) else "th"
+    return f"{n}{suffix}"
+
+
+_NUMBERS |= {_ordinal(n): word for n, word in enumerate(_ORDINAL_TEXT.split(), start=1)}
+_UNITS = frozenset({"percent", "pct", "dollar", "dollars", "usd"})
+_WORD = re.compile(r"[a-z0-9]+(?:,[0-9]{3})*")
+_COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+# "t.p.p." and "U.S." are one word each.
+_DOTTED = re.compile(r"\b[a-z](?:\.[a-z]\b)+\.?")
+# Acronyms: a run of capitalised words, which may hold these small words ("Department of
+# Veterans Affairs"); anything else, or punctuation that ends a phrase, ends the run.
+_NAME_LINKS = frozenset({"of", "and", "for", "the", "on", "&"})
+_NAME_TOKEN = re.compile(r"[^\s\-\u2010-\u2015/]+")
+_INITIALS = re.compile(r"(?:[A-Z]\.)+")
+_PUNCTUATION = "\"'()[]{},;:.!?\u2018\u2019\u201c\u201d"
+_PHRASE_ENDS = frozenset(',;:.!?")]\u201d')
+_LINK_PARTS = ("", "o")  # how a small word sits in a name's initials ("of" as "o")
+_PHRASE_OPENS = frozenset('"([\u201c')
+_ACRONYM = "^"  # acronym terms share the postings under this prefix, apart from the words
 _ID_QUERY = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?")
 
 _MIN_PREFIX = 3  # shorter fragments match too much of the vocabulary to mean anything
@@ -72,6 +123,10 @@ class SearchDoc:
     title: str
     description: str
     tags: tuple[str, ...]
+    # Search words editors gave the promise; they count like title words.
+    aliases: tuple[str, ...] = ()
+    # Queries after which someone picked this promise; they rank it first for that query.
+    learned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +152,114 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The meaningful words of `text`: normalised, without stop words or stray letters."""
-    return [
-        w
-        for w in _WORD.findall(normalise(text))
+    """The meaningful words of `text`: normalised, without stop words or stray letters, and
+    numbers in one form ("five", "5" → "5"; "1st" → "first"; "10 percent", "10%" → "10")."""
+    text = normalise(text)
+    if "." in text:
+        text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
+    found = [
+        _NUMBERS.get(w, w)
+        for w in _WORD.findall(text)
         if (len(w) > 1 or w.isdigit()) and w not in _STOP_WORDS
     ]
+    if "," in text:
+        found = [w.replace(",", "") for w in found]
+    if not _UNITS.isdisjoint(found):
+        found = [
+            w for i, w in enumerate(found) if not (w in _UNITS and i and found[i - 1].isdigit())
+        ]
+    return found
+
+
+def query_key(query: str) -> str:
+    """The form in which a learned query is remembered and recognised: its words, in order."""
+    return " ".join(words(query))
+
+
+def compounds(text: str) -> list[str]:
+    """Hyphenated words written as one ("H-1B" → "h1b", "gun-free" → "gunfree")."""
+    if "-" not in text:
+        return []
+    return [match.replace("-", "") for match in _COMPOUND.findall(normalise(text))]
+
+
+def acronyms(text: str) -> set[str]:
+    """Acronyms of the capitalised names in `text`, lowercased; conservative by design.
+
+    A name is a run of two or more capitalised words; hyphens split words ("Trans-Pacific
+    Partnership" → tpp); an all-capitals word or initials count whole ("UN Human Rights
+    Council" → unhrc, "U.S. Trade Representative" → ustr, "World War II" → wwii); the small
+    words of/and/for/the/on/& may sit inside it; "I" and punctuation that ends a phrase end
+    it. A name gives its initials without the small words ("Immigration and Customs
+    Enforcement" → ice); with "of" as "o" too when it has one ("Joint Comprehensive Plan of
+    Action" → jcpoa and jcpa); the part after its last small word ("Secretary of Commerce
+    and U.S. Trade Representative" → ustr); and, when it opens a sentence or starts with an
+    all-capitals word, itself without that first word ("Repeal the Affordable Care Act" →
+    aca, "U.S. Immigration and Customs Enforcement" → ice). Acronyms have three letters or
+    more, except the part after "of" ("Department of Veterans Affairs" → va, dva, dova).
+    """
+    return set(_names(text))
+
+
+def _names(text: str) -> dict[str, list[str]]:
+    """The acronyms in `text` (see `acronyms`), each with the words of the name it stands for."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    found: dict[str, list[str]] = {}
+    run: list[tuple[str, str]] = []  # (initials, word); small words have "" ("of": "o")
+    droppable = False  # may the run's first word be left out?
+    sentence_start = True
+    for token in _NAME_TOKEN.findall(text):
+        initials = _INITIALS.fullmatch(token.rstrip(",;:")) is not None
+        if initials:
+            word = token.replace(".", "").rstrip(",;:")
+            ends = token[-1] in ",;:"
+        else:
+            word = token.strip(_PUNCTUATION)
+            ends = token[-1] in _PHRASE_ENDS
+        if word.endswith("'s"):
+            word = word[:-2]
+        if token[0] in _PHRASE_OPENS or not word or word == "I":
+            _close(run, droppable, found)
+        link = word.casefold() in _NAME_LINKS
+        if word[:1].isupper() and word != "I" and (run or not link):
+            if not run:
+                droppable = sentence_start or initials or (word.isupper() and len(word) > 1)
+            run.append((word if word.isupper() and word.isalpha() else word[0], word))
+        elif run and link:
+            run.append(("o" if word.casefold() == "of" else "", word))
+        else:
+            _close(run, droppable, found)
+        if ends:
+            _close(run, droppable, found)
+        sentence_start = not initials and token[-1] in ".!?:"
+    _close(run, droppable, found)
+    return found
+
+
+def _close(run: list[tuple[str, str]], droppable: bool, found: dict[str, list[str]]) -> None:
+    """Add the acronyms of the name in `run` (see `acronyms`) to `found`, and empty `run`."""
+    while run and run[-1][0] in _LINK_PARTS:
+        run.pop()
+    spans = [(run, False)]
+    links = [i for i, (part, _) in enumerate(run) if part in _LINK_PARTS]
+    if links:
+        # Only "of" leaves a two-letter name behind ("Department of Veterans Affairs").
+        spans.append((run[links[-1] + 1 :], run[links[-1]][0] == "o"))
+    if droppable:
+        rest = run[1:]
+        while rest and rest[0][0] in _LINK_PARTS:
+            rest = rest[1:]
+        spans.append((rest, False))
+    for span, two_letters in spans:
+        parts = [part for part, _ in span]
+        capitals = [part for part in parts if part not in _LINK_PARTS]
+        if len(capitals) < 2:
+            continue
+        name = [word.casefold() for part, word in span if part not in _LINK_PARTS]
+        for acronym in {"".join(capitals), "".join(parts).upper()}:
+            if len(acronym) >= 3 or (two_letters and len(acronym) == 2):
+                found.setdefault(acronym.casefold(), name)
+    run.clear()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -129,31 +286,62 @@ class SearchIndex:
         self._docs = list(docs)
         self._postings: dict[str, dict[int, float]] = {}
         self._title_stems: list[frozenset[str]] = []
+        # Most promises have no aliases: they all share the one empty tuple.
+        self._alias_stems: list[tuple[frozenset[str], ...]] = []
+        # What each acronym stands for, so that "TPP" covers "Trans-Pacific Partnership".
+        self._acronym_stems: dict[str, set[str]] = {}
+        self._learned: dict[str, list[int]] = {}
         self._by_id: dict[str, list[int]] = {}
         self._by_path: dict[str, int] = {}
         for pos, doc in enumerate(self._docs):
             fields = (
                 ("title", doc.title),
+                ("aliases", " ; ".join(doc.aliases)),
                 ("id", doc.external_id),
-                ("tags", " ".join(doc.tags)),
+                ("tags", " ; ".join(doc.tags)),
                 ("description", doc.description),
                 ("tracker", doc.tracker),
             )
             for field, text in fields:
+                if not text:
+                    continue
                 weight = _FIELD_WEIGHTS[field]
                 for word in words(text):
                     for term in (word, stem(word)):
                         posting = self._postings.setdefault(term, {})
                         if posting.get(pos, 0.0) < weight:
                             posting[pos] = weight
+                if field == "id" or field == "tracker":
+                    continue
+                for word in compounds(text):
+                    self._post(word, pos, weight)
+                if text.lower() != text:
+                    for acronym, name in _names(text).items():
+                        self._post(_ACRONYM + acronym, pos, weight)
+                        stems = self._acronym_stems.setdefault(_ACRONYM + acronym, set())
+                        stems.update(stem(w) for w in words(" ".join(name)))
             self._title_stems.append(frozenset(stem(w) for w in words(doc.title)))
+            self._alias_stems.append(
+                tuple(frozenset(stem(w) for w in words(alias)) for alias in doc.aliases)
+                if doc.aliases
+                else ()
+            )
+            for query in doc.learned:
+                key = query_key(query)
+                if key and pos not in self._learned.get(key, ()):
+                    self._learned.setdefault(key, []).append(pos)
             self._by_id.setdefault(doc.external_id.casefold(), []).append(pos)
             self._by_path[f"{doc.tracker}/{doc.external_id}".casefold()] = pos
-        self._vocab = sorted(self._postings)
+        self._vocab = sorted(term for term in self._postings if not term.startswith(_ACRONYM))
         self._by_length: dict[int, list[str]] = {}
         for term in self._vocab:
             self._by_length.setdefault(len(term), []).append(term)
         self._near_length: dict[int, list[str]] = {}
+
+    def _post(self, term: str, pos: int, weight: float) -> None:
+        posting = self._postings.setdefault(term, {})
+        if posting.get(pos, 0.0) < weight:
+            posting[pos] = weight
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -200,7 +388,7 @@ class SearchIndex:
                 found[term] = quality
 
         base = stem(word)
-        for term in (word, base):
+        for term in {word, base, _ACRONYM + word, _ACRONYM + base}:
             if term in self._postings:
                 offer(term, 1.0)
         if word.isdigit():
@@ -275,25 +463,45 @@ class SearchIndex:
                         best[pos] = quality * weight
             idf = math.log(1.0 + len(self._docs) / len(best))
             scored.append((best, idf * max(expansion.values())))
-        if not scored:
+        learned = self._learned.get(query_key(query), []) if self._learned else []
+        if not scored and not learned:
             return []
         # A word found nowhere still counts as an average one, so "bicycle lanes" is only a
         # weak match for "bus lanes".
-        total = sum(w for _, w in scored) * (1.0 + missing / len(scored))
+        total = sum(w for _, w in scored) * (1.0 + missing / len(scored)) if scored else 1.0
         coarse: dict[int, float] = {}
         for best, weight in scored:
             for pos, value in best.items():
                 coarse[pos] = coarse.get(pos, 0.0) + weight * value / total
         top = heapq.nlargest(max(_RESCORE, limit), coarse.items(), key=lambda item: item[1])
+        in_top = {pos for pos, _ in top}
+        top += [(pos, coarse.get(pos, 0.0)) for pos in learned if pos not in in_top]
 
         matched_stems = matched_terms | {stem(t) for t in matched_terms}
+        for term in matched_terms:
+            if term.startswith(_ACRONYM):
+                matched_stems |= self._acronym_stems[term]
         hits = []
         for pos, share in top:
             title = self._title_stems[pos]
-            title_share = len(title & matched_stems) / len(title) if title else 0.0
-            score = 100.0 * ((1.0 - _TITLE_BONUS) * share + _TITLE_BONUS * title_share)
+            coverage = len(title & matched_stems) / len(title) if title else 0.0
+            # Covering a whole alias counts like covering the whole title.
+            for alias in self._alias_stems[pos]:
+                if alias:
+                    coverage = max(coverage, len(alias & matched_stems) / len(alias))
+            score = 100.0 * ((1.0 - _TITLE_BONUS) * share + _TITLE_BONUS * coverage)
             hits.append(SearchHit(self._docs[pos], round(score, 1)))
+        if learned:
+            hits = self._first_learned(hits, {self._docs[pos].key for pos in learned})
         return self._sorted(hits)[:limit]
+
+    @staticmethod
+    def _first_learned(hits: list[SearchHit], learned: set[int]) -> list[SearchHit]:
+        """Promises people picked after this very query go first: far enough ahead of the rest
+        to open as the match when there is one of them (several stay a pick-list)."""
+        rest = max((h.score for h in hits if h.doc.key not in learned), default=0.0)
+        lifted = min(99.9, max(MATCH_MIN, rest + MATCH_GAP))
+        return [SearchHit(h.doc, max(h.score, lifted)) if h.doc.key in learned else h for h in hits]
 
     @staticmethod
     def _sorted(hits: Iterable[SearchHit]) -> list[SearchHit]:
