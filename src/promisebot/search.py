@@ -1,8 +1,7 @@
 """Ranking of promises for an editor's query: exact ids, learned picks, then typo-tolerant words.
 
 Pure and in memory: build a `SearchIndex` once from `SearchDoc`s and reuse it for every query.
-Words are compared in one canonical form (number words as digits, "U.S." as "us"), and the
-index also answers to the acronyms of the capitalised names in a promise's text.
+The words compared, acronyms included, come from `search_terms`.
 """
 
 from __future__ import annotations
@@ -10,14 +9,34 @@ from __future__ import annotations
 import heapq
 import math
 import re
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
+
+from promisebot.search_terms import (
+    acronyms,
+    compounds,
+    names,
+    normalise,
+    query_key,
+    stem,
+    words,
+)
+
+__all__ = [
+    "SearchDoc",
+    "SearchHit",
+    "SearchIndex",
+    "SearchResult",
+    "acronyms",
+    "normalise",
+    "query_key",
+    "stem",
+    "words",
+]
 
 # How much a word counts depending on where it was found in the promise.
 _FIELD_WEIGHTS = {
@@ -28,16 +47,6 @@ _FIELD_WEIGHTS = {
     "description": 0.7,
     "tracker": 0.4,
 }
-
-_STOP_TEXT = (
-    "a about after all an and any are as at be been by did do does for from had has have he her "
-    "his how i in into is it its me my no not of on or our over she so than that the their them "
-    "then there they this to up was we were what when where which who why will with would you "
-    "promise promises promised pledge pledged rating rated status "
-    # Light verbs and particles: "make", "take it down" say nothing about the topic.
-    "make makes take takes get gets put puts let lets give gives down out off"
-)
-_STOP_WORDS = frozenset(_STOP_TEXT.split())
 # Newsroom shorthand that no amount of fuzzy matching would recover.
 _SHORTHAND = {
     "admin": "administration",
@@ -54,43 +63,9 @@ _SHORTHAND = {
     "scotus": "supreme court",
     "tv": "television",
 }
-# Number forms: words and digits compare equal ("five year" = "5-year", "1st" = "first"), and a
-# unit after a number is dropped ("10 percent" = "10%", "one dollar" = "$1").
-_NUMBER_TEXT = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty"
-)
-_NUMBERS = {word: str(n) for n, word in enumerate(_NUMBER_TEXT.split())}
-_TENS = ("thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_NUMBERS |= {word: str(10 * n) for n, word in enumerate(_TENS, start=3)}
-_NUMBERS |= {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000"}
-_ORDINAL_TEXT = (
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
-)
-
-
-def _ordinal(n: int) -> str:
-    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th") if n not in (11, 12, 13) else "th"
-    return f"{n}{suffix}"
-
-
-_NUMBERS |= {_ordinal(n): word for n, word in enumerate(_ORDINAL_TEXT.split(), start=1)}
-_UNITS = frozenset({"percent", "pct", "dollar", "dollars", "usd"})
-_WORD = re.compile(r"[a-z0-9]+(?:,[0-9]{3})*")
-_COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
-# "t.p.p." and "U.S." are one word each.
-_DOTTED = re.compile(r"\b[a-z](?:\.[a-z]\b)+\.?")
-# Acronyms: a run of capitalised words, which may hold these small words ("Department of
-# Veterans Affairs"); anything else, or punctuation that ends a phrase, ends the run.
-_NAME_LINKS = frozenset({"of", "and", "for", "the", "on", "&"})
-_NAME_TOKEN = re.compile(r"[^\s\-\u2010-\u2015/]+")
-_INITIALS = re.compile(r"(?:[A-Z]\.)+")
-_PUNCTUATION = "\"'()[]{},;:.!?\u2018\u2019\u201c\u201d"
-_PHRASE_ENDS = frozenset(',;:.!?")]\u201d')
-_LINK_PARTS = ("", "o")  # how a small word sits in a name's initials ("of" as "o")
-_PHRASE_OPENS = frozenset('"([\u201c')
-_ACRONYM = "^"  # acronym terms share the postings under this prefix, apart from the words
+# Acronym terms share the postings under this prefix, apart from the words (so no prefix or
+# typo match ever reaches them).
+ACRONYM = "^"
 _ID_QUERY = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?")
 
 _MIN_PREFIX = 3  # shorter fragments match too much of the vocabulary to mean anything
@@ -145,140 +120,6 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
 
 
-def normalise(text: str) -> str:
-    """Casefold and strip accents, so "Peña" and "pena" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return decomposed.encode("ascii", "ignore").decode("ascii")
-
-
-def words(text: str) -> list[str]:
-    """The meaningful words of `text`: normalised, without stop words or stray letters, and
-    numbers in one form ("five", "5" → "5"; "1st" → "first"; "10 percent", "10%" → "10")."""
-    text = normalise(text)
-    if "." in text:
-        text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
-    found = [
-        _NUMBERS.get(w, w)
-        for w in _WORD.findall(text)
-        if (len(w) > 1 or w.isdigit()) and w not in _STOP_WORDS
-    ]
-    if "," in text:
-        found = [w.replace(",", "") for w in found]
-    if not _UNITS.isdisjoint(found):
-        found = [
-            w for i, w in enumerate(found) if not (w in _UNITS and i and found[i - 1].isdigit())
-        ]
-    return found
-
-
-def query_key(query: str) -> str:
-    """The form in which a learned query is remembered and recognised: its words, in order."""
-    return " ".join(words(query))
-
-
-def compounds(text: str) -> list[str]:
-    """Hyphenated words written as one ("H-1B" → "h1b", "gun-free" → "gunfree")."""
-    if "-" not in text:
-        return []
-    return [match.replace("-", "") for match in _COMPOUND.findall(normalise(text))]
-
-
-def acronyms(text: str) -> set[str]:
-    """Acronyms of the capitalised names in `text`, lowercased; conservative by design.
-
-    A name is a run of two or more capitalised words; hyphens split words ("Trans-Pacific
-    Partnership" → tpp); an all-capitals word or initials count whole ("UN Human Rights
-    Council" → unhrc, "U.S. Trade Representative" → ustr, "World War II" → wwii); the small
-    words of/and/for/the/on/& may sit inside it; "I" and punctuation that ends a phrase end
-    it. A name gives its initials without the small words ("Immigration and Customs
-    Enforcement" → ice); with "of" as "o" too when it has one ("Joint Comprehensive Plan of
-    Action" → jcpoa and jcpa); the part after its last small word ("Secretary of Commerce
-    and U.S. Trade Representative" → ustr); and, when it opens a sentence or starts with an
-    all-capitals word, itself without that first word ("Repeal the Affordable Care Act" →
-    aca, "U.S. Immigration and Customs Enforcement" → ice). Acronyms have three letters or
-    more, except the part after "of" ("Department of Veterans Affairs" → va, dva, dova).
-    """
-    return set(_names(text))
-
-
-def _names(text: str) -> dict[str, list[str]]:
-    """The acronyms in `text` (see `acronyms`), each with the words of the name it stands for."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    found: dict[str, list[str]] = {}
-    run: list[tuple[str, str]] = []  # (initials, word); small words have "" ("of": "o")
-    droppable = False  # may the run's first word be left out?
-    sentence_start = True
-    for token in _NAME_TOKEN.findall(text):
-        initials = _INITIALS.fullmatch(token.rstrip(",;:")) is not None
-        if initials:
-            word = token.replace(".", "").rstrip(",;:")
-            ends = token[-1] in ",;:"
-        else:
-            word = token.strip(_PUNCTUATION)
-            ends = token[-1] in _PHRASE_ENDS
-        if word.endswith("'s"):
-            word = word[:-2]
-        if token[0] in _PHRASE_OPENS or not word or word == "I":
-            _close(run, droppable, found)
-        link = word.casefold() in _NAME_LINKS
-        if word[:1].isupper() and word != "I" and (run or not link):
-            if not run:
-                droppable = sentence_start or initials or (word.isupper() and len(word) > 1)
-            run.append((word if word.isupper() and word.isalpha() else word[0], word))
-        elif run and link:
-            run.append(("o" if word.casefold() == "of" else "", word))
-        else:
-            _close(run, droppable, found)
-        if ends:
-            _close(run, droppable, found)
-        sentence_start = not initials and token[-1] in ".!?:"
-    _close(run, droppable, found)
-    return found
-
-
-def _close(run: list[tuple[str, str]], droppable: bool, found: dict[str, list[str]]) -> None:
-    """Add the acronyms of the name in `run` (see `acronyms`) to `found`, and empty `run`."""
-    while run and run[-1][0] in _LINK_PARTS:
-        run.pop()
-    spans = [(run, False)]
-    links = [i for i, (part, _) in enumerate(run) if part in _LINK_PARTS]
-    if links:
-        # Only "of" leaves a two-letter name behind ("Department of Veterans Affairs").
-        spans.append((run[links[-1] + 1 :], run[links[-1]][0] == "o"))
-    if droppable:
-        rest = run[1:]
-        while rest and rest[0][0] in _LINK_PARTS:
-            rest = rest[1:]
-        spans.append((rest, False))
-    for span, two_letters in spans:
-        parts = [part for part, _ in span]
-        capitals = [part for part in parts if part not in _LINK_PARTS]
-        if len(capitals) < 2:
-            continue
-        name = [word.casefold() for part, word in span if part not in _LINK_PARTS]
-        for acronym in {"".join(capitals), "".join(parts).upper()}:
-            if len(acronym) >= 3 or (two_letters and len(acronym) == 2):
-                found.setdefault(acronym.casefold(), name)
-    run.clear()
-
-
-@lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """A deliberately small suffix stripper: plurals first, then one common ending."""
-    if word.isdigit() or len(word) <= 3:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "shes", "ches", "xes", "zes", "uses")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ation", "ing", "ed", "ly", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
 class SearchIndex:
     """Inverted index of word forms → {doc position: best field weight}, plus id lookups."""
 
@@ -316,9 +157,9 @@ class SearchIndex:
                 for word in compounds(text):
                     self._post(word, pos, weight)
                 if text.lower() != text:
-                    for acronym, name in _names(text).items():
-                        self._post(_ACRONYM + acronym, pos, weight)
-                        stems = self._acronym_stems.setdefault(_ACRONYM + acronym, set())
+                    for acronym, name in names(text).items():
+                        self._post(ACRONYM + acronym, pos, weight)
+                        stems = self._acronym_stems.setdefault(ACRONYM + acronym, set())
                         stems.update(stem(w) for w in words(" ".join(name)))
             self._title_stems.append(frozenset(stem(w) for w in words(doc.title)))
             self._alias_stems.append(
@@ -332,7 +173,7 @@ class SearchIndex:
                     self._learned.setdefault(key, []).append(pos)
             self._by_id.setdefault(doc.external_id.casefold(), []).append(pos)
             self._by_path[f"{doc.tracker}/{doc.external_id}".casefold()] = pos
-        self._vocab = sorted(term for term in self._postings if not term.startswith(_ACRONYM))
+        self._vocab = sorted(term for term in self._postings if not term.startswith(ACRONYM))
         self._by_length: dict[int, list[str]] = {}
         for term in self._vocab:
             self._by_length.setdefault(len(term), []).append(term)
@@ -353,6 +194,10 @@ class SearchIndex:
         if by_id:
             return SearchResult("ambiguous", tuple(by_id[:5]))
         hits = self._rank_words(query, limit=10)
+        learned = self._learned.get(query_key(query), []) if self._learned else []
+        if len(learned) == 1 and hits and hits[0].doc is self._docs[learned[0]]:
+            # Someone picked this promise after this very query: open it.
+            return SearchResult("match", (hits[0],))
         if not hits or hits[0].score < FLOOR:
             return SearchResult("none", tuple(h for h in hits[:3] if h.score >= SUGGEST_MIN))
         top = hits[0].score
@@ -388,7 +233,7 @@ class SearchIndex:
                 found[term] = quality
 
         base = stem(word)
-        for term in {word, base, _ACRONYM + word, _ACRONYM + base}:
+        for term in {word, base, ACRONYM + word, ACRONYM + base}:
             if term in self._postings:
                 offer(term, 1.0)
         if word.isdigit():
@@ -479,7 +324,7 @@ class SearchIndex:
 
         matched_stems = matched_terms | {stem(t) for t in matched_terms}
         for term in matched_terms:
-            if term.startswith(_ACRONYM):
+            if term.startswith(ACRONYM):
                 matched_stems |= self._acronym_stems[term]
         hits = []
         for pos, share in top:
@@ -497,8 +342,8 @@ class SearchIndex:
 
     @staticmethod
     def _first_learned(hits: list[SearchHit], learned: set[int]) -> list[SearchHit]:
-        """Promises people picked after this very query go first: far enough ahead of the rest
-        to open as the match when there is one of them (several stay a pick-list)."""
+        """Promises people picked after this very query go first, at least a match's gap ahead
+        of the rest where the 0..100 scale allows it."""
         rest = max((h.score for h in hits if h.doc.key not in learned), default=0.0)
         lifted = min(99.9, max(MATCH_MIN, rest + MATCH_GAP))
         return [SearchHit(h.doc, max(h.score, lifted)) if h.doc.key in learned else h for h in hits]
