@@ -1,6 +1,7 @@
-"""Ranking of promises for an editor's query: exact ids first, then typo-tolerant word matching.
+"""Ranking of promises for an editor's query: exact ids, learned picks, then typo-tolerant words.
 
 Pure and in memory: build a `SearchIndex` once from `SearchDoc`s and reuse it for every query.
+The words compared, acronyms included, come from `search_terms`.
 """
 
 from __future__ import annotations
@@ -8,25 +9,44 @@ from __future__ import annotations
 import heapq
 import math
 import re
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-# How much a word counts depending on where it was found in the promise.
-_FIELD_WEIGHTS = {"title": 1.0, "id": 0.9, "tags": 0.85, "description": 0.7, "tracker": 0.4}
-
-_STOP_TEXT = (
-    "a about after all an and any are as at be been by did do does for from had has have he her "
-    "his how i in into is it its me my no not of on or our over she so than that the their them "
-    "then there they this to up was we were what when where which who why will with would you "
-    "promise promises promised pledge pledged rating rated status"
+from promisebot.search_terms import (
+    acronyms,
+    compounds,
+    names,
+    normalise,
+    query_key,
+    stem,
+    words,
 )
-_STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+__all__ = [
+    "SearchDoc",
+    "SearchHit",
+    "SearchIndex",
+    "SearchResult",
+    "acronyms",
+    "normalise",
+    "query_key",
+    "stem",
+    "words",
+]
+
+# How much a word counts depending on where it was found in the promise.
+_FIELD_WEIGHTS = {
+    "title": 1.0,
+    "aliases": 1.0,
+    "id": 0.9,
+    "tags": 0.85,
+    "description": 0.7,
+    "tracker": 0.4,
+}
 # Newsroom shorthand that no amount of fuzzy matching would recover.
 _SHORTHAND = {
     "admin": "administration",
@@ -38,8 +58,14 @@ _SHORTHAND = {
     "govt": "government",
     "intl": "international",
     "natl": "national",
+    "gop": "republican",
+    "potus": "president",
+    "scotus": "supreme court",
+    "tv": "television",
 }
-_WORD = re.compile(r"[a-z0-9]+")
+# Acronym terms share the postings under this prefix, apart from the words (so no prefix or
+# typo match ever reaches them).
+ACRONYM = "^"
 _ID_QUERY = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?")
 
 _MIN_PREFIX = 3  # shorter fragments match too much of the vocabulary to mean anything
@@ -72,6 +98,10 @@ class SearchDoc:
     title: str
     description: str
     tags: tuple[str, ...]
+    # Search words editors gave the promise; they count like title words.
+    aliases: tuple[str, ...] = ()
+    # Queries after which someone picked this promise; they rank it first for that query.
+    learned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,38 +120,6 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
 
 
-def normalise(text: str) -> str:
-    """Casefold and strip accents, so "Peña" and "pena" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return decomposed.encode("ascii", "ignore").decode("ascii")
-
-
-def words(text: str) -> list[str]:
-    """The meaningful words of `text`: normalised, without stop words or stray letters."""
-    return [
-        w
-        for w in _WORD.findall(normalise(text))
-        if (len(w) > 1 or w.isdigit()) and w not in _STOP_WORDS
-    ]
-
-
-@lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """A deliberately small suffix stripper: plurals first, then one common ending."""
-    if word.isdigit() or len(word) <= 3:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "shes", "ches", "xes", "zes", "uses")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ation", "ing", "ed", "ly", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
 class SearchIndex:
     """Inverted index of word forms → {doc position: best field weight}, plus id lookups."""
 
@@ -129,31 +127,62 @@ class SearchIndex:
         self._docs = list(docs)
         self._postings: dict[str, dict[int, float]] = {}
         self._title_stems: list[frozenset[str]] = []
+        # Most promises have no aliases: they all share the one empty tuple.
+        self._alias_stems: list[tuple[frozenset[str], ...]] = []
+        # What each acronym stands for, so that "TPP" covers "Trans-Pacific Partnership".
+        self._acronym_stems: dict[str, set[str]] = {}
+        self._learned: dict[str, list[int]] = {}
         self._by_id: dict[str, list[int]] = {}
         self._by_path: dict[str, int] = {}
         for pos, doc in enumerate(self._docs):
             fields = (
                 ("title", doc.title),
+                ("aliases", " ; ".join(doc.aliases)),
                 ("id", doc.external_id),
-                ("tags", " ".join(doc.tags)),
+                ("tags", " ; ".join(doc.tags)),
                 ("description", doc.description),
                 ("tracker", doc.tracker),
             )
             for field, text in fields:
+                if not text:
+                    continue
                 weight = _FIELD_WEIGHTS[field]
                 for word in words(text):
                     for term in (word, stem(word)):
                         posting = self._postings.setdefault(term, {})
                         if posting.get(pos, 0.0) < weight:
                             posting[pos] = weight
+                if field == "id" or field == "tracker":
+                    continue
+                for word in compounds(text):
+                    self._post(word, pos, weight)
+                if text.lower() != text:
+                    for acronym, name in names(text).items():
+                        self._post(ACRONYM + acronym, pos, weight)
+                        stems = self._acronym_stems.setdefault(ACRONYM + acronym, set())
+                        stems.update(stem(w) for w in words(" ".join(name)))
             self._title_stems.append(frozenset(stem(w) for w in words(doc.title)))
+            self._alias_stems.append(
+                tuple(frozenset(stem(w) for w in words(alias)) for alias in doc.aliases)
+                if doc.aliases
+                else ()
+            )
+            for query in doc.learned:
+                key = query_key(query)
+                if key and pos not in self._learned.get(key, ()):
+                    self._learned.setdefault(key, []).append(pos)
             self._by_id.setdefault(doc.external_id.casefold(), []).append(pos)
             self._by_path[f"{doc.tracker}/{doc.external_id}".casefold()] = pos
-        self._vocab = sorted(self._postings)
+        self._vocab = sorted(term for term in self._postings if not term.startswith(ACRONYM))
         self._by_length: dict[int, list[str]] = {}
         for term in self._vocab:
             self._by_length.setdefault(len(term), []).append(term)
         self._near_length: dict[int, list[str]] = {}
+
+    def _post(self, term: str, pos: int, weight: float) -> None:
+        posting = self._postings.setdefault(term, {})
+        if posting.get(pos, 0.0) < weight:
+            posting[pos] = weight
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -165,6 +194,10 @@ class SearchIndex:
         if by_id:
             return SearchResult("ambiguous", tuple(by_id[:5]))
         hits = self._rank_words(query, limit=10)
+        learned = self._learned.get(query_key(query), []) if self._learned else []
+        if len(learned) == 1 and hits and hits[0].doc is self._docs[learned[0]]:
+            # Someone picked this promise after this very query: open it.
+            return SearchResult("match", (hits[0],))
         if not hits or hits[0].score < FLOOR:
             return SearchResult("none", tuple(h for h in hits[:3] if h.score >= SUGGEST_MIN))
         top = hits[0].score
@@ -200,7 +233,7 @@ class SearchIndex:
                 found[term] = quality
 
         base = stem(word)
-        for term in (word, base):
+        for term in {word, base, ACRONYM + word, ACRONYM + base}:
             if term in self._postings:
                 offer(term, 1.0)
         if word.isdigit():
@@ -275,25 +308,45 @@ class SearchIndex:
                         best[pos] = quality * weight
             idf = math.log(1.0 + len(self._docs) / len(best))
             scored.append((best, idf * max(expansion.values())))
-        if not scored:
+        learned = self._learned.get(query_key(query), []) if self._learned else []
+        if not scored and not learned:
             return []
         # A word found nowhere still counts as an average one, so "bicycle lanes" is only a
         # weak match for "bus lanes".
-        total = sum(w for _, w in scored) * (1.0 + missing / len(scored))
+        total = sum(w for _, w in scored) * (1.0 + missing / len(scored)) if scored else 1.0
         coarse: dict[int, float] = {}
         for best, weight in scored:
             for pos, value in best.items():
                 coarse[pos] = coarse.get(pos, 0.0) + weight * value / total
         top = heapq.nlargest(max(_RESCORE, limit), coarse.items(), key=lambda item: item[1])
+        in_top = {pos for pos, _ in top}
+        top += [(pos, coarse.get(pos, 0.0)) for pos in learned if pos not in in_top]
 
         matched_stems = matched_terms | {stem(t) for t in matched_terms}
+        for term in matched_terms:
+            if term.startswith(ACRONYM):
+                matched_stems |= self._acronym_stems[term]
         hits = []
         for pos, share in top:
             title = self._title_stems[pos]
-            title_share = len(title & matched_stems) / len(title) if title else 0.0
-            score = 100.0 * ((1.0 - _TITLE_BONUS) * share + _TITLE_BONUS * title_share)
+            coverage = len(title & matched_stems) / len(title) if title else 0.0
+            # Covering a whole alias counts like covering the whole title.
+            for alias in self._alias_stems[pos]:
+                if alias:
+                    coverage = max(coverage, len(alias & matched_stems) / len(alias))
+            score = 100.0 * ((1.0 - _TITLE_BONUS) * share + _TITLE_BONUS * coverage)
             hits.append(SearchHit(self._docs[pos], round(score, 1)))
+        if learned:
+            hits = self._first_learned(hits, {self._docs[pos].key for pos in learned})
         return self._sorted(hits)[:limit]
+
+    @staticmethod
+    def _first_learned(hits: list[SearchHit], learned: set[int]) -> list[SearchHit]:
+        """Promises people picked after this very query go first, at least a match's gap ahead
+        of the rest where the 0..100 scale allows it."""
+        rest = max((h.score for h in hits if h.doc.key not in learned), default=0.0)
+        lifted = min(99.9, max(MATCH_MIN, rest + MATCH_GAP))
+        return [SearchHit(h.doc, max(h.score, lifted)) if h.doc.key in learned else h for h in hits]
 
     @staticmethod
     def _sorted(hits: Iterable[SearchHit]) -> list[SearchHit]:
