@@ -1,6 +1,6 @@
 """Runtime settings: the only reader of the environment (and of a `.env` file).
 
-Every variable of DESIGN §4 lives here with its default; a wrong value stops start-up
+Every variable the README lists lives here with its default; a wrong value stops start-up
 with one sentence naming the variable (see `load_settings`).
 """
 
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         14, ge=1, le=365, validation_alias=_env("PROMISEBOT_PROPOSAL_TTL_DAYS")
     )
     port: int = Field(3000, ge=1, le=65535, validation_alias=_env("PORT"))
-    # Extensions beyond DESIGN §4 (all optional).
+    # Tuning and operations settings (all optional).
     digest_grace_hours: float = Field(
         6, ge=0, le=168, validation_alias=_env("PROMISEBOT_DIGEST_GRACE_HOURS")
     )

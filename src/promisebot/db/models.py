@@ -1,4 +1,4 @@
-"""Typed ORM tables for every entity of DESIGN §2, with the constraints correctness relies on.
+"""Typed ORM tables for every entity of the tracker, with the constraints correctness relies on.
 
 The metadata carries a naming convention so Alembic migrations name constraints stably.
 """

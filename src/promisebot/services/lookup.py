@@ -201,7 +201,7 @@ class LookupService:
             return self._index
 
     def _card(self, uow: UnitOfWork, promise_id: int) -> PromiseCard:
-        promise = uow.promises.get_promise(promise_id)
+        promise = uow.promises.get(promise_id)
         if promise is None:
             raise PromiseNotFound(f"id {promise_id}")
         tracker = promise.tracker

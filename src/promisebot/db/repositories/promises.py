@@ -25,10 +25,10 @@ class PromiseRepository(Repository):
     def all_trackers(self) -> Sequence[Tracker]:
         return self._session.scalars(select(Tracker).order_by(Tracker.slug)).all()
 
-    def get_promise(self, promise_id: int) -> Promise | None:
+    def get(self, promise_id: int) -> Promise | None:
         return self._session.get(Promise, promise_id)
 
-    def lock_promise(self, promise_id: int) -> Promise | None:
+    def lock(self, promise_id: int) -> Promise | None:
         """Load a promise FOR UPDATE (PostgreSQL row lock; SQLite already holds the write lock)."""
         statement = (
             select(Promise)

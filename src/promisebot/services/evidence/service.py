@@ -111,7 +111,7 @@ class EvidenceService:
         with self._db.transaction() as uow:
             # The row lock serialises concurrent adds to one promise, so the duplicate check
             # below cannot race (the unique constraint remains the last line of defence).
-            promise = uow.promises.lock_promise(promise_id)
+            promise = uow.promises.lock(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             if uow.evidence.evidence_by_url(promise_id, url) is not None:

@@ -58,7 +58,7 @@ class ProposalService:
         """What the propose modal offers; editors only."""
         self._permissions.require_editor(user, "propose rating changes")
         with self._db.reading() as uow:
-            promise = uow.promises.get_promise(promise_id)
+            promise = uow.promises.get(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             return ProposalDraft(
@@ -91,7 +91,7 @@ class ProposalService:
         now = self._clock()
         with self._db.transaction() as uow:
             # Locked so the from_rating snapshot and the duplicate check cannot race.
-            promise = uow.promises.lock_promise(promise_id)
+            promise = uow.promises.lock(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             errors = check_proposal(
@@ -288,7 +288,7 @@ class ProposalService:
 
     def _lock(self, uow: UnitOfWork, proposal_id: int) -> tuple[Promise, Proposal]:
         promise_id = uow.proposals.promise_id_of(proposal_id)
-        promise = uow.promises.lock_promise(promise_id) if promise_id is not None else None
+        promise = uow.promises.lock(promise_id) if promise_id is not None else None
         proposal = uow.proposals.lock(proposal_id) if promise is not None else None
         if promise is None or proposal is None:
             raise ProposalNotFound()

@@ -166,7 +166,7 @@ class DigestService:
         self._permissions.require_editor(user, "mark promises as reviewed")
         now = self._clock()
         with self._db.transaction() as uow:
-            promise = uow.promises.lock_promise(promise_id)
+            promise = uow.promises.lock(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             if promise.current_rating is not Rating.STALLED:
@@ -190,7 +190,7 @@ class DigestService:
         """Keep a promise out of digests for `days` (1 to 365); 0 lifts a snooze."""
         self._permissions.require_editor(user, SNOOZE)
         with self._db.transaction() as uow:
-            promise = uow.promises.lock_promise(promise_id)
+            promise = uow.promises.lock(promise_id)
             if promise is None:
                 raise PromiseNotFound()
             result = self._snooze(uow, promise, user, days)
@@ -212,7 +212,7 @@ class DigestService:
             if len(matches) > 1:
                 keys = sorted(f"`{p.tracker.slug}/{p.external_id}`" for p in matches)
                 raise AmbiguousPromise(ref, keys)
-            promise = uow.promises.lock_promise(matches[0].id)
+            promise = uow.promises.lock(matches[0].id)
             assert promise is not None
             result = self._snooze(uow, promise, user, days)
             uow.commit()
