@@ -29,6 +29,7 @@ class AwaitingReview:
     proposed_by: str
     approvals: int
     approvals_required: int
+    senior_required: bool
     channel_id: str | None  # the proposal's thread root, once posted
     message_ts: str | None
     created_at: datetime
@@ -132,6 +133,7 @@ class HomeService:
                         proposal.proposed_by,
                         approvals.get(proposal.id, 0),
                         proposal.approvals_required,
+                        proposal.senior_required,
                         proposal.channel_id,
                         proposal.message_ts,
                         proposal.created_at,

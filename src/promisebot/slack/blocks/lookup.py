@@ -1,4 +1,5 @@
-"""Rendering of lookups: the promise card, the pick-list, "no match", lists, scorecard, help."""
+"""Rendering of lookups: the promise card (with its deadline), the pick-list, "no match",
+lists, scorecard, help."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from promisebot.slack.blocks.common import (
     section,
     truncate,
 )
+from promisebot.slack.blocks.deadlines import due_text, overdue_icon
 from promisebot.slack.blocks.digest import reviewed_button, snooze_select
 
 PICK_LIST_MAX = 5
@@ -56,6 +58,8 @@ def card_message(
             f"({plural(card.days_held, 'day')})"
         ),
     ]
+    if card.deadline is not None:
+        blocks.append(context(f"{overdue_icon(card.deadline)} {due_text(card.deadline)}"))
     if card.description:
         blocks.append(section(escape(truncate(card.description, DESCRIPTION_MAX))))
     blocks.extend(_evidence_blocks(card, tz))
@@ -129,7 +133,8 @@ def _open_proposal_blocks(card: PromiseCard, permalinks: dict[int, str]) -> list
         shown = link(target, label) if target else label
         lines.append(
             f":hourglass_flowing_sand: Open {shown} by <@{escape(proposal.proposed_by)}> "
-            f"({proposal.approvals}/{proposal.approvals_required} approvals)"
+            f"({proposal.approvals}/{proposal.approvals_required} approvals"
+            + (", one from a senior editor)" if proposal.senior_required else ")")
         )
     return [section("\n".join(lines))] if lines else []
 
@@ -222,12 +227,15 @@ def help_message() -> Message:
             "*Look up a promise*",
             "`/promise police liability` — search by words (typos are fine) or by id",
             "`/promise list stalled [tracker]` — promises with a rating",
+            "`/promise list overdue [tracker]` — promises past their deadline",
             "`/promise stats [tracker]` — the scorecard",
             "",
             "*Editors*",
             "`/promise propose <words or id>` — propose a new rating for peer review",
             "`/promise evidence <id> <url> [note]` — add evidence",
             "`/promise snooze <id> <days>` — no stalled reminders for a while",
+            "`/promise due <id> <YYYY-MM-DD> [label]` · `/promise due <id> none` — set or clear "
+            "a deadline",
             "`/promise remind here mon,thu 09:00 [30]` — still-stalled digests in this channel",
             "`/promise remind list` · `/promise remind off <id>`",
             "",

@@ -107,7 +107,7 @@ def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> di
             ),
             "element": {"type": "datepicker", "action_id": field_action(EFFECTIVE_ON)},
         },
-        context(f"Needs {plural(draft.approvals_required, 'approval')} from other editors."),
+        context(_approvals_needed(draft)),
     ]
     return {
         "type": "modal",
@@ -118,6 +118,14 @@ def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> di
         "close": plain_text("Cancel", 24),
         "blocks": blocks,
     }
+
+
+def _approvals_needed(draft: ProposalDraft) -> str:
+    needed = f"Needs {plural(draft.approvals_required, 'approval')} from other editors."
+    if not draft.senior_required_for:
+        return needed
+    ratings = " or ".join(rating.label for rating in draft.senior_required_for)
+    return f"{needed} A change to {ratings} needs one of them from a senior editor."
 
 
 def _rating_option(rating: Rating) -> Block:
