@@ -217,30 +217,34 @@ def _sections(content: DigestContent, tz: ZoneInfo) -> list[_Section]:
 
 
 def _pack(content: DigestContent, tz: ZoneInfo) -> tuple[list[Block], list[int]]:
-    """The blocks, and how many items of each section fit: whole items only. Room is kept
-    for every section's heading and "…and N more" line, so a long first section never
-    crowds the second out."""
+    """The blocks, and how many items of each section fit: whole items only, in order.
+    Room is kept for every section's heading and "…and N more" line, and the sections take
+    turns at what is left, so a long first section never crowds the second out."""
     sections = _sections(content, tz)
     reserved = [block for part in sections for block in part.head]
     reserved += [part.more(part.total) for part in sections]
     blocks_left = MAX_MESSAGE_BLOCKS - len(reserved)
     chars_left = MAX_MESSAGE_CHARS - message_size(reserved)
-    blocks: list[Block] = []
-    shown: list[int] = []
-    for part in sections:
-        blocks.extend(part.head)
-        count = 0
-        for group in part.groups:
-            size = message_size(group)
-            if len(group) > blocks_left or size > chars_left:
-                break
-            blocks.extend(group)
+    shown = [0] * len(sections)
+    open_parts = set(range(len(sections)))
+    while open_parts:
+        for index in sorted(open_parts):
+            groups = sections[index].groups
+            group = groups[shown[index]] if shown[index] < len(groups) else None
+            size = message_size(group) if group else 0
+            if group is None or len(group) > blocks_left or size > chars_left:
+                open_parts.discard(index)
+                continue
             blocks_left -= len(group)
             chars_left -= size
-            count += 1
+            shown[index] += 1
+    blocks: list[Block] = []
+    for part, count in zip(sections, shown, strict=True):
+        blocks.extend(part.head)
+        for group in part.groups[:count]:
+            blocks.extend(group)
         if part.total > count:
             blocks.append(part.more(part.total - count))
-        shown.append(count)
     return blocks, shown
 
 
