@@ -148,5 +148,5 @@ class Permissions:
 
     def require_editor(self, user_id: str, action: str) -> None:
         """Raise `NotAnEditor` ("Only editors can <action>.") unless the user is an editor."""
-        if not self._editors.is_editor(user_id):
+        if not self.is_editor(user_id):
             raise NotAnEditor(action)

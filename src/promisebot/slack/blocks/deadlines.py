@@ -65,7 +65,7 @@ def overdue_list_message(listing: OverdueList) -> Message:
         )
     more = listing.total - len(listing.items)
     tail = context(f"and {more} more") if more > 0 else None
-    return Message(f"{listing.total} promises past their deadline", fit(blocks, tail=tail))
+    return Message(f"{count} past their deadline", fit(blocks, tail=tail))
 
 
 def deadline_saved_message(result: DeadlineChanged) -> Message:
