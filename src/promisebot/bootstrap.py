@@ -80,7 +80,7 @@ def build_services(
     fetch_group_members: GroupFetcher | None = None,
 ) -> Services:
     editors = EditorDirectory.from_settings(settings, fetch_group_members, clock)
-    seniors = EditorDirectory.seniors_from_settings(settings, fetch_group_members, clock)
+    seniors = EditorDirectory.from_settings(settings, fetch_group_members, clock, seniors=True)
     permissions = Permissions(editors, seniors)
     return Services(
         settings=settings,

@@ -53,7 +53,7 @@ def service_for(database: Database, approvals: int, **rule: str) -> ProposalServ
     clock = FakeClock()
     editors = EditorDirectory(EDITORS, None, None, ttl_seconds=60, clock=clock)
     settings = load_settings(approvals_required=approvals, **rule)
-    seniors = EditorDirectory.seniors_from_settings(settings, None, clock)
+    seniors = EditorDirectory.from_settings(settings, None, clock, seniors=True)
     return ProposalService(database, settings, clock, Permissions(editors, seniors))
 
 

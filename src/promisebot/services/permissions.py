@@ -28,7 +28,7 @@ RETRY_AFTER_FAILURE_SECONDS = 30.0
 class EditorDirectory:
     """Answers `is_editor` quickly and thread-safely; at most one group fetch runs at a time.
 
-    One directory holds the editors, another the senior editors (`seniors_from_settings`).
+    One directory holds the editors, another the senior editors.
     """
 
     def __init__(
@@ -54,23 +54,17 @@ class EditorDirectory:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, fetch_group_members: GroupFetcher | None, clock: Clock
+        cls,
+        settings: Settings,
+        fetch_group_members: GroupFetcher | None,
+        clock: Clock,
+        *,
+        seniors: bool = False,
     ) -> EditorDirectory:
+        """The editors, or with `seniors` the senior editors (their own ids and group)."""
         return cls(
-            settings.editors,
-            settings.editor_group,
-            fetch_group_members,
-            ttl_seconds=settings.editor_cache_seconds,
-            clock=clock,
-        )
-
-    @classmethod
-    def seniors_from_settings(
-        cls, settings: Settings, fetch_group_members: GroupFetcher | None, clock: Clock
-    ) -> EditorDirectory:
-        return cls(
-            settings.senior_editors,
-            settings.senior_group,
+            settings.senior_editors if seniors else settings.editors,
+            settings.senior_group if seniors else settings.editor_group,
             fetch_group_members,
             ttl_seconds=settings.editor_cache_seconds,
             clock=clock,

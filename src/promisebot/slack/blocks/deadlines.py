@@ -1,19 +1,13 @@
 """Rendering of deadlines: the "due … · overdue by N days" line (card, lists, digest, App
-Home, proposal roots), `/promise list overdue`, and the answers to `/promise due`."""
+Home, proposal roots) and the answers to `/promise due`."""
 
 from __future__ import annotations
 
 from promisebot.domain import DUE_LABEL_MAX, Deadline
 from promisebot.services.deadlines import DeadlineChanged
-from promisebot.services.lookup import OverdueList
 from promisebot.slack.blocks.common import (
-    Act,
-    Block,
     Message,
-    button,
-    context,
     escape,
-    fit,
     format_day,
     plural,
     section,
@@ -44,28 +38,6 @@ def due_text(deadline: Deadline) -> str:
 
 def overdue_icon(deadline: Deadline) -> str:
     return ":alarm_clock:" if deadline.days_overdue is not None else ":calendar:"
-
-
-def overdue_list_message(listing: OverdueList) -> Message:
-    """The answer to `/promise list overdue [tracker]`."""
-    where = f" in `{escape(listing.tracker)}`" if listing.tracker else ""
-    count = plural(listing.total, "promise")
-    blocks: list[Block] = [
-        section(f":alarm_clock: {count} past their deadline{where}"),
-        context("Not rated Promise Kept or Promise Broken yet; most overdue first."),
-    ]
-    for item in listing.items:
-        due = f" · {due_text(item.deadline)}" if item.deadline else ""
-        blocks.append(
-            section(
-                f"*{escape(item.title)}*\n`{escape(item.tracker)}/{escape(item.external_id)}` · "
-                f"{item.rating.emoji} {item.rating.label}{due}",
-                accessory=button("Show", Act.PICK, str(item.id)),
-            )
-        )
-    more = listing.total - len(listing.items)
-    tail = context(f"and {more} more") if more > 0 else None
-    return Message(f"{count} past their deadline", fit(blocks, tail=tail))
 
 
 def deadline_saved_message(result: DeadlineChanged) -> Message:

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from promisebot.domain import Rating
 from promisebot.services.lookup import (
     LookupResult,
+    OverdueList,
     PromiseCard,
     PromiseList,
+    PromiseSummary,
     TrackerScore,
 )
 from promisebot.slack.blocks.common import (
@@ -183,18 +185,41 @@ def list_message(listing: PromiseList, tz: ZoneInfo) -> Message:
     where = f" in `{escape(listing.tracker)}`" if listing.tracker else ""
     count = plural(listing.total, "promise")
     title = f"{listing.rating.emoji} {count} rated *{listing.rating.label}*{where}"
-    blocks: list[Block] = [section(title)]
+    blocks = [section(title)]
+    blocks += [_listed(item, f"since {format_day(item.rated_at, tz)}") for item in listing.items]
+    return Message(
+        f"{listing.total} promises rated {listing.rating.label}",
+        fit(blocks, tail=_and_more(listing.total, len(listing.items))),
+    )
+
+
+def overdue_list_message(listing: OverdueList) -> Message:
+    """The answer to `/promise list overdue [tracker]`."""
+    where = f" in `{escape(listing.tracker)}`" if listing.tracker else ""
+    count = plural(listing.total, "promise")
+    blocks = [
+        section(f":alarm_clock: {count} past their deadline{where}"),
+        context("Not rated Promise Kept or Promise Broken yet; most overdue first."),
+    ]
     for item in listing.items:
-        blocks.append(
-            section(
-                f"*{escape(item.title)}*\n`{escape(item.tracker)}/{escape(item.external_id)}` · "
-                f"since {format_day(item.rated_at, tz)}",
-                accessory=button("Show", Act.PICK, str(item.id)),
-            )
-        )
-    more = listing.total - len(listing.items)
-    tail = context(f"and {more} more") if more > 0 else None
-    return Message(f"{listing.total} promises rated {listing.rating.label}", fit(blocks, tail=tail))
+        due = f" · {due_text(item.deadline)}" if item.deadline else ""
+        blocks.append(_listed(item, f"{item.rating.emoji} {item.rating.label}{due}"))
+    return Message(
+        f"{count} past their deadline",
+        fit(blocks, tail=_and_more(listing.total, len(listing.items))),
+    )
+
+
+def _listed(item: PromiseSummary, facts: str) -> Block:
+    """One promise of a list, with its *Show* button; `facts` is mrkdwn, already escaped."""
+    return section(
+        f"*{escape(item.title)}*\n`{escape(item.tracker)}/{escape(item.external_id)}` · {facts}",
+        accessory=button("Show", Act.PICK, str(item.id)),
+    )
+
+
+def _and_more(total: int, shown: int) -> Block | None:
+    return context(f"and {total - shown} more") if total > shown else None
 
 
 def scorecard_message(scores: list[TrackerScore]) -> Message:

@@ -12,7 +12,6 @@ from slack_sdk.errors import SlackApiError
 from promisebot.domain import DomainError, Rating, UnknownRating, parse_rating
 from promisebot.services import Services
 from promisebot.services.lookup import PromiseCard
-from promisebot.slack.blocks import deadlines as deadline_blocks
 from promisebot.slack.blocks import lookup as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
@@ -83,7 +82,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                 raise DomainError(LIST_USAGE)
             tracker_slug = words[1] if len(words) == 2 else None
             listing = services.lookup.list_overdue(tracker_slug)
-            return CommandReply(deadline_blocks.overdue_list_message(listing))
+            return CommandReply(render.overdue_list_message(listing))
         rating, tracker = parse_list_args(invocation.args)
         return CommandReply(
             render.list_message(services.lookup.list_by_rating(rating, tracker), tz)
