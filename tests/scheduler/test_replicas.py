@@ -18,7 +18,7 @@ from sqlalchemy import select
 from promisebot.db.models import DigestRun
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
-from tests.conftest import postgres_only
+from tests.databases import postgres_only
 from tests.scheduler.support import MONDAY_9AM, add_promise, add_schedule
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from promisebot.services.permissions import EditorDirectory, Permissions
 from promisebot.services.proposals import ProposalService, ReviewResult
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
-from tests.conftest import postgres_only
+from tests.databases import postgres_only
 
 pytestmark = postgres_only
 
