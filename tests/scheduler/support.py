@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 
 from promisebot.bootstrap import build_services
@@ -110,12 +108,3 @@ def add_schedule(
         schedule_id = row.id
         uow.commit()
     return schedule_id
-
-
-def assert_valid_blocks(blocks: list[dict[str, Any]]) -> None:
-    """Every block parses with slack_sdk's models and passes their validation."""
-    assert 0 < len(blocks) <= 50
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
 from promisebot.scheduler import DigestRunner, RunOutcome, RunStatus
+from tests.blocks import assert_valid_blocks
 from tests.clock import FakeClock
 from tests.scheduler.support import (
     EDITOR,
@@ -16,7 +17,6 @@ from tests.scheduler.support import (
     MONDAY_9AM,
     add_promise,
     add_schedule,
-    assert_valid_blocks,
     build,
 )
 

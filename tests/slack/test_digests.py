@@ -15,7 +15,8 @@ from promisebot.domain import Rating
 from promisebot.scheduler import DigestRunner, RunOutcome, RunStatus
 from promisebot.slack.blocks.common import Act, Views, actions
 from promisebot.slack.blocks.digest import ACTIONS_BLOCK, reviewed_button, snooze_select
-from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 EDITOR = EDITORS[0]
 DIGEST_CHANNEL = "C_DIGEST"

@@ -11,7 +11,7 @@ import pytest
 
 from promisebot.domain import ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks.common import Act
-from tests.slack.conftest import Bot
+from tests.slack.bot import Bot
 from tests.slack.proposal_helpers import (
     ANNOUNCE,
     DESK,

@@ -14,7 +14,8 @@ from promisebot.db.models import ProcessedEvent, Proposal
 from promisebot.domain import NotAnEditor, ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
-from tests.slack.conftest import REPORTER, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import REPORTER, Bot
 from tests.slack.proposal_helpers import (
     DESK,
     ED1,
