@@ -17,6 +17,7 @@ from promisebot.settings import load_settings
 from promisebot.slack.server import HttpServer, WsgiApp
 from tests.clock import FakeClock
 from tests.slack.bot import EDITORS, SIGNING_SECRET, Bot
+from tests.slack.proposal_helpers import ANNOUNCE, REVIEW, Desk
 
 
 @pytest.fixture
@@ -60,4 +61,11 @@ def make_bot(db: Database, fake_slack: FakeSlack) -> Iterator[Callable[..., Bot]
 
 @pytest.fixture
 def bot(make_bot: Callable[..., Bot]) -> Bot:
-    return make_bot()
+    """No title fetching unless a test asks for it: nothing may leave the machine."""
+    return make_bot(fetch_link_titles=False)
+
+
+@pytest.fixture
+def desk(make_bot: Callable[..., Bot]) -> Desk:
+    """The proposal scenarios' bot: review and announce channels, no link-title fetching."""
+    return Desk(make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False))

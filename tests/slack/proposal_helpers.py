@@ -306,8 +306,3 @@ def proposal_row(row: Proposal) -> ProposalRow:
         row.rationale,
         list(row.evidence_links),
     )
-
-
-def start_desk(make_bot: Callable[..., Bot]) -> Desk:
-    """The proposal scenarios' bot (review and announce channels, no link-title fetching)."""
-    return Desk(make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False))

@@ -30,12 +30,6 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # FakeClock's start
 PUBLIC_IP = "93.184.215.14"
 
 
-@pytest.fixture
-def bot(make_bot: Callable[..., Bot]) -> Bot:
-    """No title fetching unless a test asks for it: nothing may leave the machine."""
-    return make_bot(fetch_link_titles=False)
-
-
 # -- helpers -------------------------------------------------------------------------------
 
 

@@ -25,14 +25,7 @@ from tests.slack.proposal_helpers import (
     Root,
     action_ids,
     all_text,
-    start_desk,
 )
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
-
 
 # -- the whole flow ------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from promisebot.db.models import ProcessedEvent, Proposal
@@ -25,17 +24,11 @@ from tests.slack.proposal_helpers import (
     Desk,
     action_ids,
     all_text,
-    start_desk,
 )
 
 SELF_REVIEW = "You proposed this change, so another editor has to review it."
 NOT_EDITOR_REVIEW = str(NotAnEditor("review rating changes"))
 NOT_EDITOR_PROPOSE = str(NotAnEditor("propose rating changes"))
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
 
 
 def proposal_count(desk: Desk) -> int:
