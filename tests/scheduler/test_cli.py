@@ -16,7 +16,7 @@ from promisebot.db.uow import Database
 from promisebot.domain import utcnow
 from promisebot.sandbox import FakeSlack
 from promisebot.settings import get_settings
-from tests.scheduler.support import add_promise
+from tests.factories import add_promise
 
 
 @pytest.fixture
