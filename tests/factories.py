@@ -12,17 +12,22 @@ from promisebot.db.uow import Database
 from promisebot.domain import Rating
 
 
+def _insert(db: Database, row: Tracker | Promise | ReminderSchedule) -> int:
+    with db.transaction() as uow:
+        uow.session.add(row)
+        uow.session.flush()
+        row_id = row.id
+        uow.commit()
+    return row_id
+
+
 def add_tracker(db: Database, slug: str = "gov", name: str = "Governor tracker") -> int:
     """The tracker with this slug, created if it is not there yet."""
-    with db.transaction() as uow:
-        tracker = uow.session.scalars(select(Tracker).where(Tracker.slug == slug)).first()
-        if tracker is None:
-            tracker = Tracker(slug=slug, name=name, subject="The Governor")
-            uow.session.add(tracker)
-            uow.session.flush()
-        tracker_id = tracker.id
-        uow.commit()
-    return tracker_id
+    with db.reading() as uow:
+        tracker_id = uow.session.scalars(select(Tracker.id).where(Tracker.slug == slug)).first()
+    if tracker_id is not None:
+        return tracker_id
+    return _insert(db, Tracker(slug=slug, name=name, subject="The Governor"))
 
 
 def add_promise(
@@ -45,29 +50,24 @@ def add_promise(
     tracker_id = add_tracker(db, tracker)
     rated_at = now - timedelta(days=stalled_days)
     reviewed_at = now - timedelta(days=reviewed_days if reviewed_days is not None else stalled_days)
-    with db.transaction() as uow:
-        promise = Promise(
-            tracker_id=tracker_id,
-            external_id=external_id,
-            title=title or f"Promise {external_id}",
-            current_rating=rating,
-            rated_at=rated_at,
-            last_reviewed_at=reviewed_at,
-            snoozed_until=snoozed_until,
-        )
-        if evidence_on is not None or evidence_url is not None:
-            promise.evidence.append(
-                Evidence(
-                    url=evidence_url or f"https://news.example/{external_id}",
-                    published_on=evidence_on,
-                    added_at=rated_at,
-                )
+    promise = Promise(
+        tracker_id=tracker_id,
+        external_id=external_id,
+        title=title or f"Promise {external_id}",
+        current_rating=rating,
+        rated_at=rated_at,
+        last_reviewed_at=reviewed_at,
+        snoozed_until=snoozed_until,
+    )
+    if evidence_on is not None or evidence_url is not None:
+        promise.evidence.append(
+            Evidence(
+                url=evidence_url or f"https://news.example/{external_id}",
+                published_on=evidence_on,
+                added_at=rated_at,
             )
-        uow.session.add(promise)
-        uow.session.flush()
-        promise_id = promise.id
-        uow.commit()
-    return promise_id
+        )
+    return _insert(db, promise)
 
 
 def add_schedule(
@@ -81,20 +81,15 @@ def add_schedule(
     created_by: str = "U_EDITOR",
     created_at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
 ) -> int:
-    with db.transaction() as uow:
-        row = ReminderSchedule(
-            channel_id=channel,
-            days_of_week=days,
-            local_time=at,
-            timezone=timezone,
-            stalled_after_days=threshold,
-            enabled=True,
-            created_by=created_by,
-            created_at=created_at,
-            updated_at=created_at,
-        )
-        uow.session.add(row)
-        uow.session.flush()
-        schedule_id = row.id
-        uow.commit()
-    return schedule_id
+    row = ReminderSchedule(
+        channel_id=channel,
+        days_of_week=days,
+        local_time=at,
+        timezone=timezone,
+        stalled_after_days=threshold,
+        enabled=True,
+        created_by=created_by,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    return _insert(db, row)
