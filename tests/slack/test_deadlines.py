@@ -16,8 +16,9 @@ from promisebot.domain import NotAnEditor, Rating
 from promisebot.scheduler import DigestRunner, RunStatus
 from promisebot.slack.blocks.common import Act
 from promisebot.slack.blocks.digest import ACTIONS_BLOCK
-from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
-from tests.slack.proposal_helpers import start_desk
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import EDITORS, REPORTER, Bot
+from tests.slack.proposal_helpers import Desk
 from tests.slack.test_home import open_home, section_after
 
 EDITOR = EDITORS[0]
@@ -298,10 +299,7 @@ def test_app_home_shows_overdue_next_to_longest_stalled(bot: Bot) -> None:
     assert "No promise is past its deadline." in repr(view["blocks"])
 
 
-def test_a_proposal_on_an_overdue_promise_says_so_in_its_root(
-    make_bot: Callable[..., Bot],
-) -> None:
-    desk = start_desk(make_bot)
+def test_a_proposal_on_an_overdue_promise_says_so_in_its_root(desk: Desk) -> None:
     root = desk.propose(OVERDUE)
     assert f"This promise is past its deadline: {OVERDUE_LINE}" in repr(
         desk.root_message(root)["blocks"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from promisebot.domain import ProposalStatus, Rating, Verdict
-from tests.slack.conftest import Bot
+from tests.slack.bot import Bot
 from tests.slack.proposal_helpers import ANNOUNCE, ED1, ED2, ED3, REVIEW, Desk, Root
 
 SENIOR = "U_SENIOR"
