@@ -22,8 +22,8 @@ from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.notify.proposals import ProposalNotifier
-from promisebot.slack.requests import ActionRequest
-from promisebot.slack.thread_replies import ThreadMessage, review_asked
+from promisebot.slack.requests import ActionRequest, ThreadMessage
+from promisebot.slack.thread_replies import review_asked
 
 log = logging.getLogger(__name__)
 
