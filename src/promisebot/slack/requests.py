@@ -13,6 +13,8 @@ from typing import Any
 _MARKUP = re.compile(r"<([^<>]*)>")
 _LEADING_MENTION = re.compile(r"^\s*<@(?P<user>[A-Z0-9]+)(?:\|[^>]*)?>\s*[:,]?\s*", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?://)?", re.IGNORECASE)
+# Where a slash command says it was typed when the bot may not be able to post there.
+_UNPOSTABLE_CHANNEL_NAMES = ("directmessage", "privategroup")
 # Message subtypes that are still a person's new message: a reply also sent to the channel,
 # and a reply with files attached (its text decides, like any reply).
 _PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -67,6 +69,11 @@ class CommandRequest:
             channel_name=str(body.get("channel_name", "")),
         )
 
+    @property
+    def bot_may_not_post_here(self) -> bool:
+        """A DM or a private channel: the bot cannot post there unless it was invited."""
+        return self.channel_name in _UNPOSTABLE_CHANNEL_NAMES or self.channel_id.startswith("D")
+
 
 @dataclass(frozen=True, slots=True)
 class ActionRequest:
@@ -82,6 +89,7 @@ class ActionRequest:
     response_url: str | None
     view_id: str | None
     is_ephemeral: bool
+    channel_name: str = ""
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> ActionRequest:
@@ -103,6 +111,15 @@ class ActionRequest:
             response_url=body.get("response_url"),
             view_id=(body.get("view") or {}).get("id"),
             is_ephemeral=bool(container.get("is_ephemeral")),
+            channel_name=str(channel.get("name") or ""),
+        )
+
+    @property
+    def bot_may_not_post_here(self) -> bool:
+        """Pressed in a DM (or App Home), or a private channel, where the bot may not post."""
+        channel = self.channel_id or ""
+        return (
+            not channel or channel.startswith("D") or self.channel_name in _UNPOSTABLE_CHANNEL_NAMES
         )
 
     @property

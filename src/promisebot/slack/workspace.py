@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -228,7 +228,7 @@ def refuse_other_workspaces(
     return refuse_other_workspace
 
 
-_JSON = {"content-type": ["application/json;charset=utf-8"]}
+_JSON: dict[str, str | Sequence[str]] = {"content-type": "application/json;charset=utf-8"}
 
 
 def _request_kind(body: dict[str, Any]) -> str:
