@@ -143,7 +143,7 @@ def test_post_for_review_without_a_review_channel_asks_where(
     assert view["callback_id"] == Views.POST_PROPOSAL
     assert_valid_blocks(view["blocks"])
 
-    values = {
+    values: dict[Any, Any] = {
         field(modals.CHANNEL): {"type": "conversations_select", "selected_conversation": REVIEW}
     }
     calls = desk.run(
