@@ -76,6 +76,7 @@ class ProposalDraft:
     approvals_required: int
     senior_required_for: tuple[Rating, ...]  # target ratings that need a senior's approval
     open_proposals: int
+    last_channel: str | None = None  # where the proposer's last proposal was posted
 
 
 @dataclass(frozen=True, slots=True)

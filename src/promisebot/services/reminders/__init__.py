@@ -6,6 +6,7 @@ from promisebot.services.reminders.cadence import DAY_NAMES, Cadence, ScheduleSp
 from promisebot.services.reminders.digests import (
     SNOOZE_CHOICES,
     SNOOZE_MAX_DAYS,
+    DigestAnswer,
     DigestClaim,
     DigestContent,
     DigestItem,
@@ -32,6 +33,7 @@ __all__ = [
     "SNOOZE_MAX_DAYS",
     "AmbiguousPromise",
     "Cadence",
+    "DigestAnswer",
     "DigestClaim",
     "DigestContent",
     "DigestItem",
