@@ -136,11 +136,13 @@ def test_a_non_editor_is_refused_before_any_lesson_in_dates(bot: Bot) -> None:
         bot.runtime.services.deadlines.set("border-wall", REPORTER, date(2026, 12, 7))
 
 
-def test_labels_are_escaped_on_the_card(bot: Bot) -> None:
-    due(bot, "border-wall 2026-12-07 <!channel> & <b>")
+def test_labels_are_stored_as_typed_and_escaped_on_the_card(bot: Bot) -> None:
+    # Slack sends what was typed, `<b> & co`, with its three entities escaped.
+    due(bot, "border-wall 2026-12-07 &lt;b&gt; &amp; co")
+    assert deadline(bot, "border-wall") == (date(2026, 12, 7), "<b> & co")
     shown = card_text(bot, "border-wall")
-    assert "(&lt;!channel&gt; &amp; &lt;b&gt;)" in shown
-    assert "<!channel>" not in shown
+    assert "(&lt;b&gt; &amp; co)" in shown
+    assert "<b>" not in shown
 
 
 # -- where deadlines show --------------------------------------------------------------------
