@@ -47,7 +47,7 @@ def _columns(url: str, table: str) -> list[str]:
 def test_head_down_one_step_and_up_again(fresh_database_url: str) -> None:
     migrate.upgrade(fresh_database_url)
     assert "cron" not in _columns(fresh_database_url, "reminder_schedules")
-    migrate.downgrade(fresh_database_url, "-1")
+    migrate.downgrade(fresh_database_url, "0001")
     assert "cron" in _columns(fresh_database_url, "reminder_schedules")
     migrate.upgrade(fresh_database_url)
     assert _columns(fresh_database_url, "reminder_schedules") == [

@@ -44,7 +44,7 @@ class RunOutcome:
     item_count: int = 0
 
 
-def _default_claimer_id() -> str:
+def default_claimer_id() -> str:
     """Unique per process: a restarted process is a new claimer."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -60,7 +60,7 @@ class DigestRunner:
         own_retry_after: timedelta = DEFAULT_OWN_RETRY_AFTER,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        self.claimer_id = (claimer_id or _default_claimer_id())[:100]
+        self.claimer_id = (claimer_id or default_claimer_id())[:100]
         self._settings = services.settings
         self._messenger = messenger
         self._clock = services.clock

@@ -13,6 +13,7 @@ from promisebot.db.uow import Database
 from promisebot.domain import Clock
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
+from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import Permissions
@@ -44,3 +45,5 @@ class Services:
     on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     proposals: ProposalService
     deliveries: DeliveryService
+    follows: FollowService
+    outbox: OutboxService

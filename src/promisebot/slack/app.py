@@ -16,7 +16,7 @@ from promisebot.services import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
-from promisebot.slack.listeners import evidence, home, lookup, proposals, reminders
+from promisebot.slack.listeners import evidence, follows, home, lookup, proposals, reminders
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
 from promisebot.slack.workspace import Workspace, WorkspaceAuthorize
@@ -56,6 +56,7 @@ def create_app(
     lookup.register(app, router, services, messenger)
     evidence.register(app, router, services, messenger)
     reminders.register(app, router, services, messenger)
+    follows.register(app, router, services, messenger)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
     _register_error_handler(app, messenger)

@@ -43,6 +43,10 @@ class Act:
     REJECT = "proposal.reject"
     WITHDRAW = "proposal.withdraw"
     OPEN_LINK = "link.open"
+    FOLLOW = "promise.follow"
+    UNFOLLOW = "promise.unfollow"
+    UNFOLLOW_SUBSCRIPTION = "follow.remove"
+    FOLLOW_PREFERENCE = "follow.preference"
 
 
 class Views:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from promisebot.services.follows import Following
 from promisebot.services.home import AwaitingReview, HomeDashboard, RecentChange, StalledPromise
 from promisebot.services.lookup import TrackerScore
 from promisebot.slack.blocks.common import (
@@ -23,13 +24,18 @@ from promisebot.slack.blocks.common import (
     section,
     truncate,
 )
+from promisebot.slack.blocks.follows import home_blocks
 from promisebot.slack.blocks.lookup import bar
 
 TITLE_SHOWN = 120
 
 
 def home_view(
-    dashboard: HomeDashboard, tz: ZoneInfo, *, permalinks: dict[int, str] | None = None
+    dashboard: HomeDashboard,
+    tz: ZoneInfo,
+    *,
+    permalinks: dict[int, str] | None = None,
+    following: Following | None = None,
 ) -> dict[str, Any]:
     """The `home` view for `views.publish`; the service caps every list, and the block count
     is capped here too, so the view fits at any size."""
@@ -48,6 +54,10 @@ def home_view(
     blocks.extend(_stalled_blocks(dashboard, tz))
     blocks.append(divider())
     blocks.extend(_change_blocks(dashboard, tz))
+    if following is not None:
+        # Kept whole, the toggles last: the dashboard above gives way if the view is full.
+        follow_blocks = [divider(), *home_blocks(following)]
+        blocks = [*blocks[: MAX_VIEW_BLOCKS - len(follow_blocks)], *follow_blocks]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 

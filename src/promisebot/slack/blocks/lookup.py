@@ -31,6 +31,7 @@ from promisebot.slack.blocks.common import (
     truncate,
 )
 from promisebot.slack.blocks.digest import reviewed_button, snooze_select
+from promisebot.slack.blocks.follows import follow_button
 
 PICK_LIST_MAX = 5
 DESCRIPTION_MAX = 1200
@@ -43,8 +44,10 @@ def card_message(
     is_editor: bool = False,
     shared_by: str | None = None,
     permalinks: dict[int, str] | None = None,
+    following: bool = False,
 ) -> Message:
-    """The promise card; `shared_by` renders the public version without private buttons."""
+    """The promise card; `shared_by` renders the public version without private buttons
+    (its *Follow* is for whoever presses it); `following`: the viewer follows this promise."""
     blocks: list[Block] = [
         header(card.title),
         context(
@@ -63,8 +66,11 @@ def card_message(
     blocks.extend(_open_proposal_blocks(card, permalinks or {}))
     if shared_by:
         blocks.append(context(f"Shared by <@{escape(shared_by)}>"))
+        blocks.append(actions(follow_button(card.id, following=False), block_id=f"card:{card.id}"))
     else:
-        blocks.append(actions(*_card_buttons(card, is_editor), block_id=f"card:{card.id}"))
+        buttons = _card_buttons(card, is_editor)
+        buttons.insert(1, follow_button(card.id, following=following))
+        blocks.append(actions(*buttons, block_id=f"card:{card.id}"))
     text = f"{card.title}: {card.rating.label}"
     return Message(escape(text), fit(blocks))
 

@@ -58,11 +58,16 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if not query:
             return CommandReply(render.help_message())
         result = services.lookup.search(query)
-        is_editor = services.permissions.is_editor(invocation.request.user_id)
+        user = invocation.request.user_id
+        is_editor = services.permissions.is_editor(user)
         if result.card is not None:
             return CommandReply(
                 render.card_message(
-                    result.card, tz, is_editor=is_editor, permalinks=permalinks(result.card)
+                    result.card,
+                    tz,
+                    is_editor=is_editor,
+                    permalinks=permalinks(result.card),
+                    following=services.follows.is_following(user, result.card.id),
                 )
             )
         return CommandReply(render.lookup_message(result, tz, is_editor=is_editor))
@@ -108,6 +113,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             tz,
             is_editor=services.permissions.is_editor(request.user_id),
             permalinks=permalinks(card),
+            following=services.follows.is_following(request.user_id, card.id),
         )
         respond(replace_original=True, **_payload(message))
 
