@@ -141,15 +141,18 @@ class FollowService:
             rows = uow.follows.of_subscribers(subscribers)
             labels = self._labels(uow, rows)
             preference = uow.follows.preference(user)
+            preferences = (
+                Preferences(preference.notify_proposals, preference.daily_summary)
+                if preference
+                else Preferences()
+            )
             subscriptions = [_subscription(row, *labels[row.id]) for row in rows]
         return Following(
             user_id=user,
             mine=tuple(s for s in subscriptions if s.subscriber_id == user),
             channel_id=channel,
             channel=tuple(s for s in subscriptions if channel and s.subscriber_id == channel),
-            preferences=Preferences(preference.notify_proposals, preference.daily_summary)
-            if preference
-            else Preferences(),
+            preferences=preferences,
         )
 
     def is_following(self, user: str, promise_id: int) -> bool:

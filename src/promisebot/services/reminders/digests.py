@@ -19,6 +19,7 @@ from promisebot.domain import (
     days_between,
 )
 from promisebot.services.permissions import Permissions
+from promisebot.services.reminders.cadence import STALLED
 from promisebot.settings import Settings
 
 DEFAULT_LIMIT = 20
@@ -293,7 +294,7 @@ class DigestService:
         """Outbox the promises this still-stalled digest lists, each once per review cycle
         (a re-claim or the next week's digest writes nothing new for them)."""
         schedule = uow.schedules.get(schedule_id)
-        if schedule is None or schedule.kind != "stalled":
+        if schedule is None or schedule.kind != STALLED:
             return
         due = uow.digests.due_promises(
             reviewed_before=now - timedelta(days=schedule.stalled_after_days),
