@@ -54,7 +54,7 @@ def test_weekly_changes_digest_posts_once_per_week_grouped_by_tracker(desk: Desk
     [post] = posts_to(desk, WEEKLY)
     assert_valid_blocks(post["blocks"])
     text = all_text(post["blocks"])
-    assert "What changed: 5 changes" in text  # opened ×2, applied, withdrawn, evidence
+    assert "What changed: 5 changes" in text  # opened twice, applied, withdrawn, evidence
     assert text.index("Trump-O-Meter") < text.index("Rating changed")
     assert "Rivera-Meter" in text and "New evidence" in text
     assert "was withdrawn" in text and "Change proposed" in text
