@@ -42,3 +42,28 @@ def test_sandbox_walks_a_proposal_through_review(tmp_path: Path) -> None:
         applied = step(sandbox, "reply lgtm", ask)
 
     assert any("Rating changed" in line for line in applied), applied
+
+
+def test_sandbox_shows_a_followers_direct_message(tmp_path: Path) -> None:
+    from promisebot.sandbox.console import open_sandbox, step
+
+    answers = iter(["5", "Signed <b>into</b> law.", "", ""])
+
+    def ask(prompt: str) -> str:
+        return next(answers)
+
+    with open_sandbox(tmp_path / "sandbox.db") as sandbox:
+        step(sandbox, "as U_DAN", ask)
+        followed = step(sandbox, "/promise follow police-liability", ask)
+        assert any("You now follow" in line for line in followed), followed
+        step(sandbox, "as U_ALICE", ask)
+        step(sandbox, "/promise propose police-liability", ask)
+        step(sandbox, "as U_BOB", ask)
+        step(sandbox, "reply approve", ask)
+        step(sandbox, "as U_CARLA", ask)
+        applied = step(sandbox, "reply lgtm", ask)
+
+    dm = applied[applied.index("direct message to U_DAN (the app's Messages tab):") :]
+    shown = "\n".join(dm)
+    assert "Rating changed" in shown and "Increase liability protections" in shown
+    assert "Signed <b>into</b> law." in shown  # escaped for Slack, shown as typed
