@@ -21,19 +21,13 @@ from promisebot.sandbox import state_values
 from promisebot.services.evidence import LinkTitleFetcher
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.listeners.evidence import parse_evidence_args
+from tests.blocks import assert_valid_blocks, assert_valid_view
 from tests.http_server import Site, serve_site
-from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
-from tests.slack.test_home import assert_valid_view
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 EDITOR = EDITORS[0]
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # FakeClock's start
 PUBLIC_IP = "93.184.215.14"
-
-
-@pytest.fixture
-def bot(make_bot: Callable[..., Bot]) -> Bot:
-    """No title fetching unless a test asks for it: nothing may leave the machine."""
-    return make_bot(fetch_link_titles=False)
 
 
 # -- helpers -------------------------------------------------------------------------------

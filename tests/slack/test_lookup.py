@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from promisebot.slack.blocks.common import Act
-from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 
 def _texts(blocks: list[dict[str, object]]) -> str:
