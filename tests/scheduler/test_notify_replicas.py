@@ -20,8 +20,9 @@ from promisebot.db.models import Delivery
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
 from promisebot.services.follows import Target, TargetKind
-from tests.conftest import postgres_only
-from tests.scheduler.support import EDITOR, MONDAY_9AM, add_promise, build
+from tests.databases import postgres_only
+from tests.factories import add_promise
+from tests.scheduler.support import EDITOR, MONDAY_9AM, build
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,11 +4,9 @@ then receive (by DM or channel post, once each) when the newsroom changes a prom
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, func, insert, select
 
 from promisebot.db.models import Delivery, Follow, OutboxEvent
@@ -16,16 +14,12 @@ from promisebot.domain import Rating
 from promisebot.scheduler.notifications import NotificationSender
 from promisebot.services.follows import MAX_FOLLOWS
 from promisebot.slack.blocks.common import Act
-from tests.slack.conftest import REPORTER, Bot, assert_valid_blocks
-from tests.slack.proposal_helpers import DESK, ED1, ED2, ED3, Desk, all_text, start_desk
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import REPORTER
+from tests.slack.proposal_helpers import DESK, ED1, ED2, ED3, Desk, all_text
 
 DAN = "U_DAN"
 FOLLOWERS = "C_FOLLOWERS"
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
 
 
 def command(desk: Desk, text: str, *, user: str = DAN, channel: str = DESK) -> dict[str, Any]:

@@ -4,28 +4,20 @@ Slack's limits; and followers told when their promise enters a still-stalled dig
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from promisebot.changes import ChangeKind
 from promisebot.scheduler import DigestRunner, RunStatus
 from promisebot.services.follows import ChangeList, Notification, PromiseRef
 from promisebot.slack.blocks.common import MAX_MESSAGE_CHARS, message_size
 from promisebot.slack.blocks.follows import changes_message
-from tests.slack.conftest import Bot, assert_valid_blocks
-from tests.slack.proposal_helpers import ED1, ED2, Desk, all_text, start_desk
+from tests.blocks import assert_valid_blocks
+from tests.slack.proposal_helpers import ED1, ED2, Desk, all_text
 from tests.slack.test_follows import DAN, approve_by_replies, command, posts_to, sender
 
 WEEKLY = "C_WEEKLY"
 NY = ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
 
 
 def runner(desk: Desk, name: str) -> DigestRunner:
