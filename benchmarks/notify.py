@@ -6,7 +6,8 @@ follow other promises and 500 follow trackers the changed promises are not in. E
 approves one change (2 approvals) on a promise with the hot tag, then times a sender's
 `run_once` (fan-out, `conversations.open` + `chat.postMessage` per person, record) — once
 plain and once with Slack answering 429 (Retry-After 1 s) three times. The throughput part
-fans out 20 changes x 500 followers and sends them with a no-op messenger (database only).
+applies a change to each hot-tag promise left (17 with the defaults, x 500 followers) and
+sends them with a no-op messenger (database only).
 
 Run: .venv/bin/python benchmarks/notify.py [--promises N] [--runs N] [--postgres URL|'']
 """

@@ -9,46 +9,20 @@ process would.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from promisebot.bootstrap import build_services
-from promisebot.db.uow import Database
 from promisebot.scheduler.notifications import NotificationSender
-from promisebot.settings import load_settings
-from promisebot.slack.blocks.common import Message
-from promisebot.slack.client import build_web_client
-from promisebot.slack.messenger import Messenger, Posted
-from tests.clock import FakeClock
-
-
-class DyingMessenger(Messenger):
-    def post(
-        self,
-        channel: str,
-        message: Message,
-        *,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> Posted:
-        os._exit(3)
+from tests.scheduler.replica import replica_parts
 
 
 def main(config: dict[str, Any]) -> None:
-    settings = load_settings(
-        database_url=config["database_url"],
-        slack_api_url=config["api_url"],
-        slack_bot_token="xoxb-test",
-    )
-    db = Database(settings.sqlalchemy_url)
-    messenger_type = DyingMessenger if config.get("die_before_post") else Messenger
-    clock = FakeClock(datetime.fromisoformat(config["now"]))
+    db, services, messenger, _ = replica_parts(config)
     sender = NotificationSender(
-        build_services(settings, db, clock),
-        messenger_type(build_web_client(settings)),
+        services,
+        messenger,
         config["claimer"],
         lease=timedelta(minutes=5),
         batch=config.get("batch", 20),

@@ -4,14 +4,10 @@ is delivered exactly once, the killed sender's claims after their lease runs out
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -23,25 +19,11 @@ from promisebot.services.follows import Target, TargetKind
 from tests.databases import postgres_only
 from tests.factories import add_promise
 from tests.scheduler.support import EDITOR, MONDAY_9AM, build
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scheduler.test_replicas import finish, start_replica
 
 
 def start(config: dict[str, Any]) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.scheduler.notify_replica", json.dumps(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, Any]:
-    out, err = process.communicate(timeout=120)
-    return process.returncode, json.loads(out) if process.returncode == 0 else err[-2000:]
+    return start_replica(config, "tests.scheduler.notify_replica")
 
 
 @postgres_only

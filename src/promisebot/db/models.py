@@ -233,7 +233,20 @@ class ReminderSchedule(Base):
     tracker: Mapped[Tracker | None] = relationship()
 
 
-class DigestRun(Base):
+class ClaimedRun:
+    """A claim row's columns: who claimed the period when, how often it was tried, and what
+    was posted (`posted_at` set once; `message_ts` None when there was nothing to post)."""
+
+    claimed_by: Mapped[str] = mapped_column(String(100), default="", sort_order=10)
+    claimed_at: Mapped[datetime] = mapped_column(default=_now, sort_order=10)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, sort_order=10)
+    posted_at: Mapped[datetime | None] = mapped_column(sort_order=10)
+    channel_id: Mapped[str] = mapped_column(String(64), default="", sort_order=10)
+    message_ts: Mapped[str | None] = mapped_column(String(32), sort_order=10)
+    item_count: Mapped[int] = mapped_column(Integer, default=0, sort_order=10)
+
+
+class DigestRun(ClaimedRun, Base):
     """The claim row: unique (schedule, period) makes a digest exactly-once across replicas."""
 
     __tablename__ = "digest_runs"
@@ -244,13 +257,6 @@ class DigestRun(Base):
         ForeignKey("reminder_schedules.id", ondelete="CASCADE")
     )
     period_key: Mapped[str] = mapped_column(String(40))
-    claimed_by: Mapped[str] = mapped_column(String(100), default="")
-    claimed_at: Mapped[datetime] = mapped_column(default=_now)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    posted_at: Mapped[datetime | None]
-    channel_id: Mapped[str] = mapped_column(String(64), default="")
-    message_ts: Mapped[str | None] = mapped_column(String(32))
-    item_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEvent(Base):
@@ -326,7 +332,7 @@ class OutboxEvent(Base):
     expanded_at: Mapped[datetime | None]
 
 
-class SummaryRun(Base):
+class SummaryRun(ClaimedRun, Base):
     """The claim row of one person's daily summary: unique (subscriber, period)."""
 
     __tablename__ = "summary_runs"
@@ -335,13 +341,6 @@ class SummaryRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[str] = mapped_column(String(64))
     period_key: Mapped[str] = mapped_column(String(40))
-    claimed_by: Mapped[str] = mapped_column(String(100), default="")
-    claimed_at: Mapped[datetime] = mapped_column(default=_now)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    posted_at: Mapped[datetime | None]
-    channel_id: Mapped[str] = mapped_column(String(64), default="")
-    message_ts: Mapped[str | None] = mapped_column(String(32))
-    item_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Delivery(Base):

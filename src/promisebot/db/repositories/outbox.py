@@ -222,22 +222,9 @@ class OutboxRepository(Repository):
         stale_before: datetime,
     ) -> tuple[int, int] | None:
         """(run id, attempt) for the first claim of (subscriber, period), or a take-over of an
-        unposted claim older than `stale_before`; None when someone else has it or it is done.
-        ON CONFLICT DO NOTHING, so a lost race never aborts the PostgreSQL transaction."""
-        inserted = self._session.execute(
-            self._insert(SummaryRun)
-            .values(
-                subscriber_id=subscriber_id,
-                period_key=period_key,
-                claimed_by=claimer,
-                claimed_at=at,
-                attempts=1,
-                channel_id="",
-                item_count=0,
-            )
-            .on_conflict_do_nothing(index_elements=["subscriber_id", "period_key"])
-            .returning(SummaryRun.id)
-        ).scalar_one_or_none()
+        unposted claim older than `stale_before`; None when someone else has it or it is done."""
+        keys: dict[str, object] = {"subscriber_id": subscriber_id, "period_key": period_key}
+        inserted = self._insert_claim(SummaryRun, keys, claimer, at)
         if inserted is not None:
             return inserted, 1
         taken = self._session.execute(

@@ -55,47 +55,35 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     follows = services.follows
     tz = services.settings.tz
 
-    def target_of(args: FollowArgs, *, unfollow: bool) -> Target | Message:
-        """The target, or the pick-list to answer with when the words name no one promise."""
-        if args.kind is not TargetKind.PROMISE:
-            return follows.resolve(args.kind, args.text)
-        result = services.lookup.search(args.text)
-        if result.card is not None:
-            return Target.promise(result.card.id)
-        return render.pick_list_message(result, here=args.here, unfollow=unfollow)
-
-    def follow_command(invocation: Invocation) -> CommandReply:
+    def follow_or_unfollow(invocation: Invocation, *, unfollow: bool) -> CommandReply:
         request = invocation.request
         args = parse_follow_args(invocation.args)
         channel = request.channel_id if args.here else None
         if channel:
             # Asked first: a non-editor hears "editors only", not a list of suggestions.
             follows.authorize_channel(request.user_id)
-        target = target_of(args, unfollow=False)
-        if isinstance(target, Message):
-            return CommandReply(target)
-        result = follows.follow(target, user=request.user_id, channel=channel)
-        return CommandReply(render.followed_message(result, channel))
-
-    def unfollow_command(invocation: Invocation) -> CommandReply:
-        request = invocation.request
-        args = parse_follow_args(invocation.args)
-        channel = request.channel_id if args.here else None
-        if channel:
-            follows.authorize_channel(request.user_id)
-        target = target_of(args, unfollow=True)
-        if isinstance(target, Message):
-            return CommandReply(target)
-        gone = follows.unfollow(target, user=request.user_id, channel=channel)
-        return CommandReply(render.unfollowed_message(gone, channel))
+        if args.kind is not TargetKind.PROMISE:
+            target = follows.resolve(args.kind, args.text)
+        else:
+            result = services.lookup.search(args.text)
+            if result.card is None:  # several, or none: pick one with a button
+                return CommandReply(
+                    render.pick_list_message(result, here=args.here, unfollow=unfollow)
+                )
+            target = Target.promise(result.card.id)
+        if unfollow:
+            gone = follows.unfollow(target, user=request.user_id, channel=channel)
+            return CommandReply(render.unfollowed_message(gone, channel))
+        followed = follows.follow(target, user=request.user_id, channel=channel)
+        return CommandReply(render.followed_message(followed, channel))
 
     def following_command(invocation: Invocation) -> CommandReply:
         request = invocation.request
         found = follows.following(request.user_id, request.channel_id or None)
         return CommandReply(render.following_message(found))
 
-    router.add("follow", follow_command)
-    router.add("unfollow", unfollow_command)
+    router.add("follow", lambda invocation: follow_or_unfollow(invocation, unfollow=False))
+    router.add("unfollow", lambda invocation: follow_or_unfollow(invocation, unfollow=True))
     router.add("following", following_command)
 
     def tell(request: ActionRequest, message: Message) -> None:
