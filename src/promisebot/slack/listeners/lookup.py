@@ -68,6 +68,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                     is_editor=is_editor,
                     permalinks=permalinks(result.card),
                     following=services.follows.is_following(user, result.card.id),
+                    viewer=invocation.request.user_id,
                 )
             )
         return CommandReply(render.lookup_message(result, tz, is_editor=is_editor))
@@ -114,6 +115,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             is_editor=services.permissions.is_editor(request.user_id),
             permalinks=permalinks(card),
             following=services.follows.is_following(request.user_id, card.id),
+            viewer=request.user_id,
         )
         respond(replace_original=True, **_payload(message))
 
