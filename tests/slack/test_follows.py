@@ -175,7 +175,12 @@ def test_proposals_reach_only_those_who_opted_in_and_evidence_reaches_followers(
         DAN, desk.bot.runtime.services.follows.following(DAN).preferences.__class__(True, False)
     )
     desk.propose("border-wall", rating=Rating.STALLED)
-    command(desk, "evidence border-wall https://news.example/wall note: <b>bold</b>", user=ED2)
+    # As Slack sends what was typed: `<b>bold</b>` arrives entity-encoded.
+    command(
+        desk,
+        "evidence border-wall https://news.example/wall note: &lt;b&gt;bold&lt;/b&gt;",
+        user=ED2,
+    )
     sender(desk).run_once()
     dan = [all_text(m["blocks"]) for m in posts_to(desk, f"D{DAN}")]
     reporter = [all_text(m["blocks"]) for m in posts_to(desk, f"D{REPORTER}")]
