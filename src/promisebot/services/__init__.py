@@ -14,6 +14,7 @@ from promisebot.domain import Clock
 from promisebot.services.deadlines import DeadlineService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
+from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import Permissions
@@ -46,3 +47,5 @@ class Services:
     proposals: ProposalService
     deliveries: DeliveryService
     deadlines: DeadlineService
+    follows: FollowService
+    outbox: OutboxService
