@@ -273,3 +273,17 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class CatalogVersion(Base):
+    """One row of counters, bumped in the same transaction as the change they stand for, so
+    every replica learns with one primary-key read whether its in-memory copy is current."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped whenever a promise's searchable text may have changed (a new promise, an
+    # import that changed a title, description or tags, an alias).
+    search: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped whenever a promise's rating (or the date it took effect) changes.
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
