@@ -415,7 +415,8 @@ class SearchIndex:
     def _doc(self, pos: int) -> SearchDoc:
         """What a hit shows of the doc at `pos`; the description is not kept."""
         tracker = self._trackers[self._tracker_of[pos]]
-        return SearchDoc(self._keys[pos], tracker, self._external_ids[pos], self._titles[pos], "", ())
+        key, external_id, title = self._keys[pos], self._external_ids[pos], self._titles[pos]
+        return SearchDoc(key, tracker, external_id, title, "", ())
 
     @staticmethod
     def _first_learned(hits: list[SearchHit], learned: set[int]) -> list[SearchHit]:

@@ -47,12 +47,32 @@ def _columns(url: str, table: str) -> list[str]:
 def test_head_down_one_step_and_up_again(fresh_database_url: str) -> None:
     migrate.upgrade(fresh_database_url)
     assert "cron" not in _columns(fresh_database_url, "reminder_schedules")
-    migrate.downgrade(fresh_database_url, "-1")
+    migrate.downgrade(fresh_database_url, "0001")
     assert "cron" in _columns(fresh_database_url, "reminder_schedules")
     migrate.upgrade(fresh_database_url)
     assert _columns(fresh_database_url, "reminder_schedules") == [
         column.name for column in Base.metadata.tables["reminder_schedules"].columns
     ]
+
+
+def test_catalog_version_row_comes_and_goes_with_its_migration(fresh_database_url: str) -> None:
+    migrate.upgrade(fresh_database_url)
+    db = Database(fresh_database_url)
+    try:
+        with db.reading() as uow:
+            assert uow.catalog.versions().search > 0
+        migrate.downgrade(fresh_database_url, "0002_drop_schedule_cron")
+        assert "catalog_version" not in _tables(fresh_database_url)
+        migrate.upgrade(fresh_database_url)
+        with db.transaction() as uow:
+            before = uow.catalog.versions()
+            uow.catalog.touch_search()
+            uow.commit()
+        with db.reading() as uow:
+            after = uow.catalog.versions()
+        assert (after.search, after.ratings) == (before.search + 1, before.ratings)
+    finally:
+        db.dispose()
 
 
 def test_dropping_the_cron_column_keeps_schedules_and_their_digest_runs(

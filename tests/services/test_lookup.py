@@ -46,14 +46,14 @@ def test_the_index_is_not_rebuilt_for_changes_that_do_not_touch_search_text(db: 
     load_demo(db, clock)
     lookup = LookupService(db, clock)
     promise = lookup.find_one("police-liability")
-    index = lookup._index
+    catalog = lookup._catalog.loaded
 
     EvidenceService(db, clock, editor_permissions(clock, "U_ED1")).add(
         promise_id=promise.id, url="https://news.example/new", actor="U_ED1"
     )
     result = lookup.search("police liability")
 
-    assert lookup._index is index
+    assert lookup._catalog.loaded is catalog
     assert result.card is not None and result.card.evidence[0].url == "https://news.example/new"
 
 

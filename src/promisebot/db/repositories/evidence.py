@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Date, cast, func, select, update
+from sqlalchemy import CursorResult, Date, Row, cast, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from promisebot.db.models import Evidence
@@ -32,6 +32,32 @@ class EvidenceRepository(Repository):
             .limit(limit)
         )
         return self._session.scalars(statement).all()
+
+    def latest_with_total(
+        self, promise_id: int, limit: int
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        """The card's evidence in one query: the newest `limit` (as `latest_for_promise`, as
+        rows of url, title, publisher, published_on, note, added_at) and how many there are."""
+        statement = (
+            select(
+                Evidence.url,
+                Evidence.title,
+                Evidence.publisher,
+                Evidence.published_on,
+                Evidence.note,
+                Evidence.added_at,
+                func.count().over().label("total"),
+            )
+            .where(Evidence.promise_id == promise_id)
+            .order_by(
+                func.coalesce(Evidence.published_on, self._day_added()).desc(),
+                Evidence.added_at.desc(),
+                Evidence.id.desc(),
+            )
+            .limit(limit)
+        )
+        rows = self._session.execute(statement).all()
+        return rows, rows[0].total if rows else 0
 
     def count_for_promise(self, promise_id: int) -> int:
         statement = select(func.count()).where(Evidence.promise_id == promise_id)

@@ -3,16 +3,18 @@ counts and history, and the row lock taken before a rating changes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import selectinload
 
-from promisebot.db.models import AuditEvent, Promise, RatingChange, Tracker
+from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
 from promisebot.db.repositories import Repository
-from promisebot.domain import Rating
+from promisebot.domain import ProposalStatus, Rating, Verdict
 
-# The audit subject of an import: the only writer of promise titles, descriptions and tags.
+# The audit subject of an import.
 TRACKER_FILE_SUBJECT = "tracker_file"
 
 
@@ -51,27 +53,85 @@ class PromiseRepository(Repository):
         )
         return self._session.scalars(statement).one_or_none()
 
-    def searchable_text_version(self) -> tuple[int, int, int]:
-        """Changes whenever a promise's searchable text may have changed (a promise added, or an
-        import that changed something); rating changes and reviews leave it alone."""
-        count, newest = self._session.execute(
-            select(func.count(Promise.id), func.max(Promise.id))
-        ).one()
-        last_import = self._session.scalar(
-            select(func.max(AuditEvent.id)).where(AuditEvent.subject_type == TRACKER_FILE_SUBJECT)
+    def catalog_rows(
+        self,
+    ) -> Iterator[Row[int, str, str, str, str, list[str] | None, Rating, datetime]]:
+        """(id, tracker slug, external id, title, description, tags, rating, rated_at) of every
+        promise by id, streamed (the search index is built from them)."""
+        statement = (
+            select(
+                Promise.id,
+                Tracker.slug,
+                Promise.external_id,
+                Promise.title,
+                Promise.description,
+                Promise.tags,
+                Promise.current_rating,
+                Promise.rated_at,
+            )
+            .join(Tracker)
+            .order_by(Promise.id)
+            .execution_options(yield_per=2000)
         )
-        return int(count), int(newest or 0), int(last_import or 0)
+        yield from self._session.execute(statement)
 
-    def search_rows(self) -> Sequence[Row[int, str, str, str, str, list[str] | None]]:
-        """(id, tracker slug, external id, title, description, tags) of every promise."""
-        statement = select(
-            Promise.id,
-            Tracker.slug,
-            Promise.external_id,
-            Promise.title,
-            Promise.description,
-            Promise.tags,
-        ).join(Tracker)
+    def rating_rows(self) -> Iterator[Row[int, Rating, datetime]]:
+        """(id, rating, rated_at) of every promise by id, streamed."""
+        statement = (
+            select(Promise.id, Promise.current_rating, Promise.rated_at)
+            .order_by(Promise.id)
+            .execution_options(yield_per=5000)
+        )
+        yield from self._session.execute(statement)
+
+    def tracker_names(self) -> dict[str, str]:
+        """tracker slug → name."""
+        return {
+            slug: name for slug, name in self._session.execute(select(Tracker.slug, Tracker.name))
+        }
+
+    def card_rows(self, promise_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
+        """A card's promise, its tracker and its open proposals (oldest first, with their
+        approvals so far) in one query: one row per open proposal, or one with the proposal
+        columns None; no rows when there is no such promise."""
+        approvals = (
+            select(func.count())
+            .where(Review.proposal_id == Proposal.id, Review.verdict == Verdict.APPROVE)
+            .correlate(Proposal)
+            .scalar_subquery()
+        )
+        statement = (
+            select(
+                Promise.id,
+                Promise.external_id,
+                Promise.title,
+                Promise.description,
+                Promise.tags,
+                Promise.current_rating,
+                Promise.rated_at,
+                Promise.last_reviewed_at,
+                Promise.snoozed_until,
+                Promise.source_url,
+                Tracker.slug.label("tracker"),
+                Tracker.name.label("tracker_name"),
+                Tracker.subject,
+                Proposal.id.label("proposal_id"),
+                Proposal.to_rating,
+                Proposal.proposed_by,
+                approvals.label("approvals"),
+                Proposal.approvals_required,
+                Proposal.channel_id,
+                Proposal.message_ts,
+                Proposal.created_at.label("proposed_at"),
+            )
+            .join(Tracker, Tracker.id == Promise.tracker_id)
+            .outerjoin(
+                Proposal,
+                and_(Proposal.promise_id == Promise.id, Proposal.status == ProposalStatus.OPEN),
+            )
+            .where(Promise.id == promise_id)
+            .order_by(Proposal.created_at, Proposal.id)
+        )
         return self._session.execute(statement).all()
 
     def with_trackers(self, promise_ids: Sequence[int]) -> dict[int, Promise]:
@@ -122,6 +182,30 @@ class PromiseRepository(Repository):
             .limit(limit)
         )
         return self._session.scalars(statement).all()
+
+    def latest_rating_changes_with_total(
+        self, promise_id: int, limit: int
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        """The card's history in one query: the latest `limit` changes (from_rating,
+        to_rating, effective_at, rationale, proposed_by, approved_by, proposal_id) and how
+        many there are."""
+        statement = (
+            select(
+                RatingChange.from_rating,
+                RatingChange.to_rating,
+                RatingChange.effective_at,
+                RatingChange.rationale,
+                RatingChange.proposed_by,
+                RatingChange.approved_by,
+                RatingChange.proposal_id,
+                func.count().over().label("total"),
+            )
+            .where(RatingChange.promise_id == promise_id)
+            .order_by(RatingChange.effective_at.desc(), RatingChange.id.desc())
+            .limit(limit)
+        )
+        rows = self._session.execute(statement).all()
+        return rows, rows[0].total if rows else 0
 
     def rating_change_count(self, promise_id: int) -> int:
         statement = select(func.count()).where(RatingChange.promise_id == promise_id)
