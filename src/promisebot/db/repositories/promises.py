@@ -86,9 +86,8 @@ class PromiseRepository(Repository):
 
     def tracker_names(self) -> dict[str, str]:
         """tracker slug → name."""
-        return {
-            slug: name for slug, name in self._session.execute(select(Tracker.slug, Tracker.name))
-        }
+        rows = self._session.execute(select(Tracker.slug, Tracker.name)).all()
+        return dict(rows)
 
     def card_rows(self, promise_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
         """A card's promise, its tracker and its open proposals (oldest first, with their

@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from promisebot.services import Services
+from promisebot.slack.acks import after_ack
 from promisebot.slack.blocks.home import home_view
 from promisebot.slack.messenger import Messenger
 
@@ -19,6 +20,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     tz = services.settings.tz
 
     @app.event("app_home_opened")
+    @after_ack
     def handle_app_home_opened(event: dict[str, Any], client: WebClient) -> None:
         # The Messages tab fires the same event; only the Home tab shows the dashboard.
         if event.get("tab") != "home":
