@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 
 from promisebot.db.uow import Database
+from promisebot.domain import Rating, Verdict
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.lookup import LookupService
 from promisebot.services.trackers import TrackerService, load_demo
 from tests.clock import FakeClock
+from promisebot.services.proposals import ProposalService
 from tests.services.test_evidence import editor_permissions
+from tests.services.test_proposals import (  # noqa: F401  (fixtures)
+    ALICE,
+    BOB,
+    OLD_URL,
+    clock,
+    make_promise,
+    make_service,
+    propose,
+    service,
+)
 
 
 def _rows(title: str) -> str:
@@ -71,3 +87,100 @@ def test_card_lists_undated_evidence_by_the_day_it_was_added(db: Database) -> No
     assert card.evidence[0].url == "https://news.example/undated"
     assert card.evidence_total == 4
     assert card.days_held == (clock().date() - card.rated_at.date()).days
+
+
+def _statements(db: Database) -> list[str]:
+    """Every SQL statement the engine runs from now on (the list fills as they run)."""
+    seen: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SELECT 1")):
+            seen.append(statement)
+
+    return seen
+
+
+def test_a_card_with_evidence_history_and_open_proposals_costs_three_queries(
+    db: Database, service: ProposalService
+) -> None:
+    clock = FakeClock()
+    promise_id = make_promise(db)
+    first = propose(service, promise_id, to=Rating.PROMISE_BROKEN)
+    service.review(proposal_id=first.id, reviewer=ALICE, verdict=Verdict.APPROVE)
+    propose(service, promise_id, to=Rating.IN_THE_WORKS, user=ALICE)
+    lookup = LookupService(db, clock)
+    lookup.warm()
+
+    statements = _statements(db)
+    card = lookup.card(promise_id)
+
+    assert len(statements) == 3
+    assert [(p.to_rating, p.approvals) for p in card.open_proposals] == [
+        (Rating.PROMISE_BROKEN, 1),
+        (Rating.IN_THE_WORKS, 0),
+    ]
+    assert card.evidence_total == 1 and card.evidence[0].url == OLD_URL
+
+
+def test_a_pick_list_is_answered_from_memory_with_the_current_ratings(db: Database) -> None:
+    clock = FakeClock()
+    load_demo(db, clock)
+    lookup = LookupService(db, clock)
+    lookup.warm()
+    statements = _statements(db)
+
+    result = lookup.search("tariffs")
+
+    assert result.kind == "ambiguous" and len(result.candidates) >= 2
+    assert len(statements) == 1  # the version row
+    picked = result.candidates[0]
+    rows = TrackerService(db, clock).export().replace("\r", "")
+    records = [r for r in json.loads(rows) if r["id"] == picked.external_id]
+    records[0]["rating"] = (
+        "Promise Broken" if picked.rating is not Rating.PROMISE_BROKEN else "Stalled"
+    )
+    records[0]["rated_on"] = "2026-01-02"
+    records[0].pop("history", None)
+    TrackerService(db, clock).import_text(json.dumps(records), "json")
+
+    again = {c.external_id: c for c in lookup.search("tariffs").candidates}[picked.external_id]
+    assert again.rating.label == records[0]["rating"]
+    assert again.rated_at.date().isoformat() == "2026-01-02"
+
+
+def test_an_approved_rating_change_bumps_the_ratings_version(
+    db: Database, service: ProposalService
+) -> None:
+    promise_id = make_promise(db)
+    with db.reading() as uow:
+        before = uow.catalog.versions()
+    proposal = propose(service, promise_id)
+    service.review(proposal_id=proposal.id, reviewer=ALICE, verdict=Verdict.APPROVE)
+    service.review(proposal_id=proposal.id, reviewer=BOB, verdict=Verdict.APPROVE)
+    with db.reading() as uow:
+        after = uow.catalog.versions()
+    assert (after.search, after.ratings) == (before.search, before.ratings + 1)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        " ".join(["police"] * 10_000),
+        ("police liability tariffs border " * 80)[:2000],
+        "a" * 2000,
+        "!?.,;:-_()[]{}<>&*#@" * 100,
+        "\U0001f693\U0001f6a8 \U0001f46e\u200d\u2640\ufe0f \u2764\ufe0f",
+        "\u05d4\u05d1\u05d8\u05d7\u05d4 \u05de\u05e9\u05d8\u05e8\u05d4 \u0648\u0639\u062f \u0627\u0644\u0634\u0631\u0637\u0629",
+    ],
+    ids=["10000-words", "2000-chars", "one-2000-char-word", "punctuation", "emoji", "rtl"],
+)
+def test_hostile_queries_get_an_answer(db: Database, query: str) -> None:
+    clock = FakeClock()
+    load_demo(db, clock)
+    lookup = LookupService(db, clock)
+
+    result = lookup.search(query)
+
+    assert result.kind in ("match", "ambiguous", "none")
+    assert len(result.candidates) <= 5
