@@ -41,7 +41,7 @@ class CatalogRepository(Repository):
         table = CatalogVersion.__table__
         statement = (
             self._insert(table)
-            .values(id=_ROW, search=1 + search, ratings=1 + ratings)
+            .values(id=_ROW, search=search, ratings=ratings)
             .on_conflict_do_update(
                 index_elements=[table.c.id],
                 set_={
