@@ -19,25 +19,12 @@ class EvidenceRepository(Repository):
         statement = select(Evidence).where(Evidence.promise_id == promise_id, Evidence.url == url)
         return self._session.scalars(statement).one_or_none()
 
-    def latest_for_promise(self, promise_id: int, limit: int) -> Sequence[Evidence]:
-        """Newest first: by publication date, or by the day it was added when undated."""
-        statement = (
-            select(Evidence)
-            .where(Evidence.promise_id == promise_id)
-            .order_by(
-                func.coalesce(Evidence.published_on, self._day_added()).desc(),
-                Evidence.added_at.desc(),
-                Evidence.id.desc(),
-            )
-            .limit(limit)
-        )
-        return self._session.scalars(statement).all()
-
     def latest_with_total(
         self, promise_id: int, limit: int
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
-        """The card's evidence in one query: the newest `limit` (as `latest_for_promise`, as
-        rows of url, title, publisher, published_on, note, added_at) and how many there are."""
+        """The card's evidence in one query: the newest `limit` (by publication date, or by the
+        day it was added when undated; rows of url, title, publisher, published_on, note,
+        added_at) and how many there are."""
         statement = (
             select(
                 Evidence.url,
@@ -58,10 +45,6 @@ class EvidenceRepository(Repository):
         )
         rows = self._session.execute(statement).all()
         return rows, rows[0].total if rows else 0
-
-    def count_for_promise(self, promise_id: int) -> int:
-        statement = select(func.count()).where(Evidence.promise_id == promise_id)
-        return self._session.scalar(statement) or 0
 
     def _day_added(self) -> ColumnElement[Any]:
         """The UTC day of `added_at`, comparable with `published_on` on both databases."""

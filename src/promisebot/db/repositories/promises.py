@@ -133,17 +133,6 @@ class PromiseRepository(Repository):
         )
         return self._session.execute(statement).all()
 
-    def with_trackers(self, promise_ids: Sequence[int]) -> dict[int, Promise]:
-        """The promises by id, their trackers loaded."""
-        if not promise_ids:
-            return {}
-        statement = (
-            select(Promise)
-            .where(Promise.id.in_(promise_ids))
-            .options(selectinload(Promise.tracker))
-        )
-        return {promise.id: promise for promise in self._session.scalars(statement)}
-
     def by_rating(
         self, rating: Rating, tracker_id: int | None, limit: int
     ) -> tuple[Sequence[Promise], int]:
@@ -173,15 +162,6 @@ class PromiseRepository(Repository):
             counts.setdefault(tracker_id, {})[rating] = count
         return counts
 
-    def latest_rating_changes(self, promise_id: int, limit: int) -> Sequence[RatingChange]:
-        statement = (
-            select(RatingChange)
-            .where(RatingChange.promise_id == promise_id)
-            .order_by(RatingChange.effective_at.desc(), RatingChange.id.desc())
-            .limit(limit)
-        )
-        return self._session.scalars(statement).all()
-
     def latest_rating_changes_with_total(
         self, promise_id: int, limit: int
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
@@ -205,7 +185,3 @@ class PromiseRepository(Repository):
         )
         rows = self._session.execute(statement).all()
         return rows, rows[0].total if rows else 0
-
-    def rating_change_count(self, promise_id: int) -> int:
-        statement = select(func.count()).where(RatingChange.promise_id == promise_id)
-        return self._session.scalar(statement) or 0
