@@ -1,7 +1,7 @@
 """catalog_version: the counters that tell a replica its in-memory search index is current
 
 Revision ID: 0003_catalog_version
-Revises: 0002_drop_schedule_cron
+Revises: 0004_deadlines_and_senior_rule
 Create Date: 2026-11-30 20:45:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_catalog_version"
-down_revision: str | None = "0002_drop_schedule_cron"
+down_revision: str | None = "0004_deadlines_and_senior_rule"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -21,10 +21,10 @@ def upgrade() -> None:
         "catalog_version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("search", sa.Integer(), nullable=False),
-        sa.Column("ratings", sa.Integer(), nullable=False),
+        sa.Column("standings", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_version")),
     )
-    op.bulk_insert(table, [{"id": 1, "search": 1, "ratings": 1}])
+    op.bulk_insert(table, [{"id": 1, "search": 1, "standings": 1}])
 
 
 def downgrade() -> None:

@@ -17,6 +17,7 @@ from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
+from promisebot.services.deadlines import DeadlineService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -79,15 +80,16 @@ def build_services(
     fetch_group_members: GroupFetcher | None = None,
 ) -> Services:
     editors = EditorDirectory.from_settings(settings, fetch_group_members, clock)
-    permissions = Permissions(editors)
+    seniors = EditorDirectory.from_settings(settings, fetch_group_members, clock, seniors=True)
+    permissions = Permissions(editors, seniors)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         permissions=permissions,
-        lookup=LookupService(db, clock),
+        lookup=LookupService(db, clock, settings.tz),
         evidence=EvidenceService(db, clock, permissions),
-        home=HomeService(db, clock, permissions),
+        home=HomeService(db, clock, permissions, tz=settings.tz),
         link_titles=(
             LinkTitleFetcher(allow_private=settings.allow_private_fetch)
             if settings.fetch_link_titles
@@ -98,6 +100,7 @@ def build_services(
         digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
         deliveries=DeliveryService(db, clock),
+        deadlines=DeadlineService(db, clock, settings.tz, permissions),
     )
 
 
@@ -113,7 +116,7 @@ def open_services(settings: Settings) -> Iterator[Services]:
 
 
 def usergroup_fetcher(client: WebClient) -> GroupFetcher:
-    """Reads the editor group's members with `usergroups.users.list`."""
+    """Reads an editor group's members with `usergroups.users.list`."""
 
     def fetch(group_id: str) -> list[str]:
         users = client.usergroups_users_list(usergroup=group_id).get("users") or []

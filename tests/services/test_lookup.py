@@ -160,7 +160,7 @@ def test_an_approved_rating_change_bumps_the_ratings_version(
     proposals.review(proposal_id=proposal.id, reviewer=BOB, verdict=Verdict.APPROVE)
     with db.reading() as uow:
         after = uow.catalog.versions()
-    assert (after.search, after.ratings) == (before.search, before.ratings + 1)
+    assert (after.search, after.standings) == (before.search, before.standings + 1)
 
 
 @pytest.mark.parametrize(

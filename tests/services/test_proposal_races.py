@@ -6,19 +6,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
+from promisebot.db.models import Promise, Proposal, RatingChange, Review
 from promisebot.db.uow import Database
 from promisebot.domain import ProposalClosed, ProposalStatus, Rating, Verdict
 from promisebot.services.permissions import EditorDirectory, Permissions
 from promisebot.services.proposals import ProposalService, ReviewResult
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
-from tests.conftest import postgres_only
+from tests.databases import postgres_only
+from tests.factories import add_promise
 
 pytestmark = postgres_only
 
@@ -46,11 +48,15 @@ def engines(database_url: str, db: Database) -> Iterator[list[Database]]:
             database.dispose()
 
 
-def service_for(database: Database, approvals: int) -> ProposalService:
+SENIOR = REVIEWERS[-1]
+
+
+def service_for(database: Database, approvals: int, **rule: str) -> ProposalService:
     clock = FakeClock()
     editors = EditorDirectory(EDITORS, None, None, ttl_seconds=60, clock=clock)
-    settings = load_settings(approvals_required=approvals)
-    return ProposalService(database, settings, clock, Permissions(editors))
+    settings = load_settings(approvals_required=approvals, **rule)
+    seniors = EditorDirectory.from_settings(settings, None, clock, seniors=True)
+    return ProposalService(database, settings, clock, Permissions(editors, seniors))
 
 
 def fire(calls: list[Callable[[], ReviewResult]]) -> Outcomes:
@@ -82,20 +88,7 @@ def fire(calls: list[Callable[[], ReviewResult]]) -> Outcomes:
     return outcomes
 
 
-def make_promise(db: Database, external_id: str) -> int:
-    with db.transaction() as uow:
-        tracker = uow.session.scalars(select(Tracker).where(Tracker.slug == "gov")).first()
-        promise = Promise(
-            tracker=tracker or Tracker(slug="gov", name="Governor tracker"),
-            external_id=external_id,
-            title=f"Promise {external_id}",
-            current_rating=Rating.STALLED,
-            rated_at=FakeClock()(),
-            last_reviewed_at=FakeClock()(),
-        )
-        uow.session.add(promise)
-        uow.commit()
-        return promise.id
+make_promise = partial(add_promise, now=FakeClock()(), stalled_days=0)
 
 
 def propose(service: ProposalService, promise_id: int, to: Rating) -> int:
@@ -204,3 +197,35 @@ def test_two_proposals_reaching_their_last_approval_together(
             ProposalStatus.STALE,
         )
         assert counts(db, promise_id) == (1, 3)
+
+
+def test_a_seniors_approval_and_two_ordinary_ones_at_once_apply_exactly_once(
+    db: Database, engines: list[Database]
+) -> None:
+    rule = {"senior_editors": SENIOR, "senior_required_for": "Promise Broken"}
+    services = [service_for(database, approvals=2, **rule) for database in engines[:3]]
+    reviewers = [REVIEWERS[0], REVIEWERS[1], SENIOR]
+    for round_ in range(ROUNDS * 2):
+        promise_id = make_promise(db, f"senior-{round_}")
+        proposal_id = propose(services[0], promise_id, Rating.PROMISE_BROKEN)
+
+        outcomes = fire(
+            [approve(s, proposal_id, user) for s, user in zip(services, reviewers, strict=True)]
+        )
+
+        assert outcomes.errors == []
+        applied = [result for result in outcomes.results if result.applied]
+        assert len(applied) == 1
+        change = applied[0].applied_change
+        assert change is not None and SENIOR in change.approved_by
+        # Whoever came in order: the senior's approval completed it, or the two ordinary
+        # ones waited for it; a third review after it was applied found it closed.
+        counted = len(outcomes.results)
+        assert counted + len(outcomes.closed) == 3
+        assert {closed.status for closed in outcomes.closed} <= {ProposalStatus.APPROVED}
+        waiting = [r for r in outcomes.results if not r.applied]
+        assert all(r.proposal.status is ProposalStatus.OPEN for r in waiting)
+        assert counts(db, promise_id) == (1, counted)
+        with db.reading() as uow:
+            promise = uow.session.get(Promise, promise_id)
+            assert promise is not None and promise.current_rating is Rating.PROMISE_BROKEN

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from promisebot.slack.commands import COMMAND
-from tests.slack.conftest import EDITORS, Bot
+from tests.slack.bot import EDITORS, Bot
 
 MANIFEST = Path(__file__).resolve().parents[2] / "app_manifest.yml"
 

@@ -1,5 +1,6 @@
 """What lookups answer from memory: the search index, tracker names and every promise's
-rating, reloaded only when the catalog version row (one primary-key read) says they changed."""
+standing (rating, deadline), reloaded only when the catalog version row (one primary-key
+read) says they changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from promisebot.db.repositories.catalog import Versions
 from promisebot.db.uow import UnitOfWork
@@ -21,27 +22,44 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-class Ratings:
-    """Each promise's rating and the moment it took effect, by promise id, in flat arrays."""
+Standing = tuple[Rating, datetime, date | None, str]  # rating, since, due_on, due_label
 
-    __slots__ = ("_codes", "_ids", "_since")
+
+class Standings:
+    """Each promise's rating, the moment it took effect and its deadline, by promise id, in
+    flat arrays (deadline labels, which few promises have, in a dict)."""
+
+    __slots__ = ("_codes", "_due", "_ids", "_labels", "_since")
 
     def __init__(self) -> None:
         self._ids = array("q")
         self._codes = array("B")
         self._since = array("q")  # microseconds since the epoch, exactly
+        self._due = array("i")  # date ordinal, 0 for none
+        self._labels: dict[int, str] = {}
 
-    def add(self, promise_id: int, rating: Rating, since: datetime) -> None:
+    def add(
+        self, promise_id: int, rating: Rating, since: datetime, due_on: date | None, label: str
+    ) -> None:
         """Ids must come in ascending order."""
         self._ids.append(promise_id)
         self._codes.append(_CODES[rating])
         self._since.append((since - _EPOCH) // _MICROSECOND)
+        self._due.append(due_on.toordinal() if due_on else 0)
+        if label:
+            self._labels[promise_id] = label
 
-    def get(self, promise_id: int) -> tuple[Rating, datetime] | None:
+    def get(self, promise_id: int) -> Standing | None:
         at = bisect_left(self._ids, promise_id)
         if at == len(self._ids) or self._ids[at] != promise_id:
             return None
-        return _RATINGS[self._codes[at]], _EPOCH + self._since[at] * _MICROSECOND
+        due = self._due[at]
+        return (
+            _RATINGS[self._codes[at]],
+            _EPOCH + self._since[at] * _MICROSECOND,
+            date.fromordinal(due) if due else None,
+            self._labels.get(promise_id, ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +67,7 @@ class Catalog:
     versions: Versions
     index: SearchIndex
     tracker_names: dict[str, str]
-    ratings: Ratings
+    standings: Standings
 
 
 class CatalogCache:
@@ -77,7 +95,7 @@ class CatalogCache:
             if catalog is None or catalog.versions.search != versions.search:
                 catalog = _load(uow, versions)
             elif catalog.versions != versions:
-                catalog = replace(catalog, versions=versions, ratings=_load_ratings(uow))
+                catalog = replace(catalog, versions=versions, standings=_load_standings(uow))
             self._catalog = catalog
             return catalog
 
@@ -85,28 +103,20 @@ class CatalogCache:
 def _load(uow: UnitOfWork, versions: Versions) -> Catalog:
     # Rows read after the version are at least as new as it (one snapshot on SQLite; later
     # commits only on PostgreSQL), so the catalog is never older than the version it carries.
-    ratings = Ratings()
+    standings = Standings()
 
     def docs() -> Iterator[SearchDoc]:
-        for (
-            key,
-            tracker,
-            external_id,
-            title,
-            description,
-            tags,
-            rating,
-            since,
-        ) in uow.promises.catalog_rows():
-            ratings.add(key, rating, since)
+        for row in uow.promises.catalog_rows():
+            key, tracker, external_id, title, description, tags, rating, since, due, label = row
+            standings.add(key, rating, since, due, label)
             yield SearchDoc(key, tracker, external_id, title, description, tuple(tags or ()))
 
     index = SearchIndex(docs())
-    return Catalog(versions, index, uow.promises.tracker_names(), ratings)
+    return Catalog(versions, index, uow.promises.tracker_names(), standings)
 
 
-def _load_ratings(uow: UnitOfWork) -> Ratings:
-    ratings = Ratings()
-    for promise_id, rating, since in uow.promises.rating_rows():
-        ratings.add(promise_id, rating, since)
-    return ratings
+def _load_standings(uow: UnitOfWork) -> Standings:
+    standings = Standings()
+    for promise_id, rating, since, due, label in uow.promises.standing_rows():
+        standings.add(promise_id, rating, since, due, label)
+    return standings

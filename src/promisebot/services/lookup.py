@@ -1,17 +1,19 @@
-"""Looking promises up: search, the card, lists by rating and the scorecard, and the frozen
-read models they return. Search and pick-lists answer from the in-memory catalog (see
-`services.catalog`); a card is read from the database in three queries."""
+"""Looking promises up: search, the card, lists by rating and of overdue promises, the
+scorecard, and the frozen read models they return. Search and pick-lists answer from the
+in-memory catalog (see `services.catalog`); a card is read in three queries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from promisebot.db.models import Promise, Tracker
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
     Clock,
+    Deadline,
     DomainError,
     PromiseNotFound,
     Rating,
@@ -34,6 +36,7 @@ class PromiseSummary:
     title: str
     rating: Rating
     rated_at: datetime
+    deadline: Deadline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class OpenProposal:
     proposed_by: str
     approvals: int
     approvals_required: int
+    senior_required: bool
     channel_id: str | None
     message_ts: str | None
     created_at: datetime
@@ -85,6 +89,7 @@ class PromiseCard:
     last_reviewed_at: datetime
     snoozed_until: datetime | None
     source_url: str
+    deadline: Deadline | None
     evidence: tuple[EvidenceItem, ...]
     evidence_total: int
     history: tuple[HistoryItem, ...]
@@ -111,6 +116,15 @@ class PromiseList:
 
 
 @dataclass(frozen=True, slots=True)
+class OverdueList:
+    """Unsettled promises past their deadline, most overdue first (each has a deadline)."""
+
+    tracker: str | None
+    items: tuple[PromiseSummary, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class TrackerScore:
     slug: str
     name: str
@@ -128,9 +142,10 @@ class TrackerScore:
 
 
 class LookupService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._tz = tz or ZoneInfo("UTC")  # the newsroom's, for deadlines
         self._catalog = CatalogCache()
 
     def warm(self) -> int:
@@ -145,7 +160,7 @@ class LookupService:
             result = catalog.index.search(query)
             if result.kind == "match":
                 return LookupResult(query, "match", self._card(uow, result.hits[0].doc.key), ())
-            summaries = tuple(_summaries(uow, catalog, [hit.doc for hit in result.hits]))
+            summaries = tuple(self._summaries(catalog, [hit.doc for hit in result.hits]))
         return LookupResult(query, result.kind, None, summaries)
 
     def card(self, promise_id: int) -> PromiseCard:
@@ -165,6 +180,7 @@ class LookupService:
                 card.title,
                 card.rating,
                 card.rated_at,
+                card.deadline,
             )
         if result.kind == "ambiguous":
             names = ", ".join(f"`{item.external_id}`" for item in result.candidates[:5])
@@ -177,8 +193,16 @@ class LookupService:
         with self._db.reading() as uow:
             tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
             rows, total = uow.promises.by_rating(rating, tracker_id, limit)
-            items = tuple(_summary(row) for row in rows)
+            items = tuple(self._summary(row) for row in rows)
         return PromiseList(rating, tracker_slug, items, total)
+
+    def list_overdue(self, tracker_slug: str | None = None, limit: int = 20) -> OverdueList:
+        """Promises past their deadline and not rated Promise Kept or Promise Broken."""
+        with self._db.reading() as uow:
+            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+            rows, total = uow.promises.overdue(self._today(), tracker_id, limit)
+            items = tuple(self._summary(row) for row in rows)
+        return OverdueList(tracker_slug, items, total)
 
     def scorecard(self, tracker_slug: str | None = None) -> list[TrackerScore]:
         with self._db.reading() as uow:
@@ -217,6 +241,9 @@ class LookupService:
             last_reviewed_at=promise.last_reviewed_at,
             snoozed_until=promise.snoozed_until,
             source_url=promise.source_url,
+            deadline=Deadline.of(
+                promise.due_on, promise.due_label, promise.current_rating, self._today()
+            ),
             evidence=tuple(
                 EvidenceItem(
                     row.url, row.title, row.publisher, row.published_on, row.note, row.added_at
@@ -244,6 +271,7 @@ class LookupService:
                     row.proposed_by,
                     row.approvals,
                     row.approvals_required,
+                    row.senior_required,
                     row.channel_id,
                     row.message_ts,
                     row.proposed_at,
@@ -253,18 +281,44 @@ class LookupService:
             ),
         )
 
+    def _summaries(self, catalog: Catalog, docs: list[SearchDoc]) -> Iterator[PromiseSummary]:
+        """Pick-list and suggestion lines from memory: the index's titles and the catalog's
+        standings (rating, deadline), which the version row keeps current."""
+        today = self._today()
+        for doc in docs:
+            standing = catalog.standings.get(doc.key)
+            if standing is None:
+                continue  # deleted since (the index is at least as new as the standings)
+            rating, rated_at, due_on, due_label = standing
+            yield PromiseSummary(
+                doc.key,
+                doc.tracker,
+                catalog.tracker_names.get(doc.tracker, doc.tracker),
+                doc.external_id,
+                doc.title,
+                rating,
+                rated_at,
+                Deadline.of(due_on, due_label, rating, today),
+            )
 
-def _summaries(
-    uow: UnitOfWork, catalog: Catalog, docs: list[SearchDoc]
-) -> Iterator[PromiseSummary]:
-    """Pick-list and suggestion lines from memory: the index's titles and the catalog's
-    ratings, which the version row keeps current."""
-    for doc in docs:
-        rating = catalog.ratings.get(doc.key)
-        if rating is None:
-            continue  # deleted since (the index is at least as new as the ratings)
-        name = catalog.tracker_names.get(doc.tracker, doc.tracker)
-        yield PromiseSummary(doc.key, doc.tracker, name, doc.external_id, doc.title, *rating)
+    def _today(self) -> date:
+        """The newsroom's date: a deadline passes at its midnight."""
+        return self._clock().astimezone(self._tz).date()
+
+    def _deadline(self, promise: Promise) -> Deadline | None:
+        return Deadline.of(promise.due_on, promise.due_label, promise.current_rating, self._today())
+
+    def _summary(self, promise: Promise) -> PromiseSummary:
+        return PromiseSummary(
+            promise.id,
+            promise.tracker.slug,
+            promise.tracker.name,
+            promise.external_id,
+            promise.title,
+            promise.current_rating,
+            promise.rated_at,
+            self._deadline(promise),
+        )
 
 
 def _tracker(uow: UnitOfWork, slug: str) -> Tracker:
@@ -272,15 +326,3 @@ def _tracker(uow: UnitOfWork, slug: str) -> Tracker:
     if tracker is None:
         raise UnknownTracker(slug, [row.slug for row in uow.promises.all_trackers()])
     return tracker
-
-
-def _summary(promise: Promise) -> PromiseSummary:
-    return PromiseSummary(
-        promise.id,
-        promise.tracker.slug,
-        promise.tracker.name,
-        promise.external_id,
-        promise.title,
-        promise.current_rating,
-        promise.rated_at,
-    )

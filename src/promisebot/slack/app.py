@@ -16,10 +16,10 @@ from promisebot.services import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
-from promisebot.slack.listeners import evidence, home, lookup, proposals, reminders
+from promisebot.slack.listeners import deadlines, evidence, home, lookup, proposals, reminders
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
-from promisebot.slack.workspace import Workspace, WorkspaceAuthorize
+from promisebot.slack.workspace import Workspace, WorkspaceAuthorize, refuse_other_workspaces
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,12 +53,14 @@ def create_app(
         ),
     )
     app.use(_tag_logs_with_request_id)
+    app.use(refuse_other_workspaces(workspace))
     messenger = Messenger(client)
     router = CommandRouter()
     register_command(app, router)
     lookup.register(app, router, services, messenger)
     evidence.register(app, router, services, messenger)
     reminders.register(app, router, services, messenger)
+    deadlines.register(router, services)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
     _register_error_handler(app, messenger)

@@ -1,10 +1,10 @@
-"""Trackers and promises: look-ups by key, the search index's rows, lists by rating, rating
-counts and history, and the row lock taken before a rating changes."""
+"""Trackers and promises: look-ups by key, the search index's rows, lists by rating and of
+overdue promises, rating counts and history, and the row lock taken before a rating changes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, func, select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
 from promisebot.db.repositories import Repository
-from promisebot.domain import ProposalStatus, Rating, Verdict
+from promisebot.domain import SETTLED_RATINGS, ProposalStatus, Rating, Verdict
 
 # The audit subject of an import.
 TRACKER_FILE_SUBJECT = "tracker_file"
@@ -40,24 +40,45 @@ class PromiseRepository(Repository):
         )
         return self._session.scalars(statement).one_or_none()
 
-    def promises_by_external_id(self, external_id: str) -> Sequence[Promise]:
-        return self._session.scalars(
-            select(Promise).where(Promise.external_id == external_id)
-        ).all()
-
-    def promise_by_key(self, tracker_slug: str, external_id: str) -> Promise | None:
+    def by_ref(self, ref: str) -> Sequence[Promise]:
+        """The promises a command's `<id>` names: `tracker/id`, or an id in any tracker
+        (trackers loaded)."""
+        tracker_slug, _, external_id = ref.rpartition("/")
         statement = (
             select(Promise)
             .join(Tracker)
-            .where(Tracker.slug == tracker_slug, Promise.external_id == external_id)
+            .where(Promise.external_id == external_id)
+            .options(selectinload(Promise.tracker))
         )
-        return self._session.scalars(statement).one_or_none()
+        if tracker_slug:
+            statement = statement.where(Tracker.slug == tracker_slug)
+        return self._session.scalars(statement).all()
+
+    def overdue(
+        self, today: date, tracker_id: int | None, limit: int
+    ) -> tuple[Sequence[Promise], int]:
+        """Unsettled promises whose deadline is before `today`, most overdue first (trackers
+        loaded), and how many there are."""
+        statement = select(Promise).where(
+            Promise.due_on < today, Promise.current_rating.not_in(SETTLED_RATINGS)
+        )
+        if tracker_id is not None:
+            statement = statement.where(Promise.tracker_id == tracker_id)
+        total = self._session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = self._session.scalars(
+            statement.order_by(Promise.due_on, Promise.id)
+            .limit(limit)
+            .options(selectinload(Promise.tracker))
+        ).all()
+        return rows, total or 0
 
     def catalog_rows(
         self,
-    ) -> Iterator[Row[int, str, str, str, str, list[str] | None, Rating, datetime]]:
-        """(id, tracker slug, external id, title, description, tags, rating, rated_at) of every
-        promise by id, streamed (the search index is built from them)."""
+    ) -> Iterator[
+        Row[int, str, str, str, str, list[str] | None, Rating, datetime, date | None, str]
+    ]:
+        """(id, tracker slug, external id, title, description, tags, rating, rated_at, due_on,
+        due_label) of every promise by id, streamed (the search index is built from them)."""
         statement = (
             select(
                 Promise.id,
@@ -68,6 +89,8 @@ class PromiseRepository(Repository):
                 Promise.tags,
                 Promise.current_rating,
                 Promise.rated_at,
+                Promise.due_on,
+                Promise.due_label,
             )
             .join(Tracker)
             .order_by(Promise.id)
@@ -75,10 +98,16 @@ class PromiseRepository(Repository):
         )
         yield from self._session.execute(statement)
 
-    def rating_rows(self) -> Iterator[Row[int, Rating, datetime]]:
-        """(id, rating, rated_at) of every promise by id, streamed."""
+    def standing_rows(self) -> Iterator[Row[int, Rating, datetime, date | None, str]]:
+        """(id, rating, rated_at, due_on, due_label) of every promise by id, streamed."""
         statement = (
-            select(Promise.id, Promise.current_rating, Promise.rated_at)
+            select(
+                Promise.id,
+                Promise.current_rating,
+                Promise.rated_at,
+                Promise.due_on,
+                Promise.due_label,
+            )
             .order_by(Promise.id)
             .execution_options(yield_per=5000)
         )
@@ -111,6 +140,8 @@ class PromiseRepository(Repository):
                 Promise.last_reviewed_at,
                 Promise.snoozed_until,
                 Promise.source_url,
+                Promise.due_on,
+                Promise.due_label,
                 Tracker.slug.label("tracker"),
                 Tracker.name.label("tracker_name"),
                 Tracker.subject,
@@ -119,6 +150,7 @@ class PromiseRepository(Repository):
                 Proposal.proposed_by,
                 approvals.label("approvals"),
                 Proposal.approvals_required,
+                Proposal.senior_required,
                 Proposal.channel_id,
                 Proposal.message_ts,
                 Proposal.created_at.label("proposed_at"),

@@ -36,6 +36,16 @@ class ProposalRepository(Repository):
         )
         return self._session.scalars(statement).one_or_none()
 
+    def last_channel_of(self, proposer: str) -> str | None:
+        """Where the proposer's latest posted proposal went (the propose modal's default)."""
+        statement = (
+            select(Proposal.channel_id)
+            .where(Proposal.proposed_by == proposer, Proposal.channel_id.is_not(None))
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+            .limit(1)
+        )
+        return self._session.scalars(statement).first()
+
     def get(self, proposal_id: int) -> Proposal | None:
         statement = select(Proposal).where(Proposal.id == proposal_id).options(*_WITH_PROMISE)
         return self._session.scalars(statement).one_or_none()
@@ -78,6 +88,7 @@ class ProposalRepository(Repository):
         proposal_id: int,
         reviewer: str,
         verdict: Verdict,
+        senior: bool,
         comment: str,
         at: datetime,
     ) -> None:
@@ -87,6 +98,7 @@ class ProposalRepository(Repository):
             proposal_id=proposal_id,
             reviewer=reviewer,
             verdict=verdict,
+            senior=senior,
             comment=comment,
             reviewed_at=at,
         )
@@ -94,6 +106,7 @@ class ProposalRepository(Repository):
             index_elements=["proposal_id", "reviewer"],
             set_={
                 "verdict": statement.excluded.verdict,
+                "senior": statement.excluded.senior,
                 "comment": statement.excluded.comment,
                 "reviewed_at": statement.excluded.reviewed_at,
             },

@@ -1,11 +1,12 @@
 """Still-stalled reminders: schedules (`remind here|list|off`), the digests they post with
 the editors' answers (reviewed, snooze), and the cadence math that says when they run."""
 
+from promisebot.domain import AmbiguousPromise
 from promisebot.services.reminders.cadence import DAY_NAMES, Cadence, ScheduleSpec
 from promisebot.services.reminders.digests import (
     SNOOZE_CHOICES,
     SNOOZE_MAX_DAYS,
-    AmbiguousPromise,
+    DigestAnswer,
     DigestClaim,
     DigestContent,
     DigestItem,
@@ -13,6 +14,7 @@ from promisebot.services.reminders.digests import (
     DigestService,
     InvalidSnooze,
     NotStalled,
+    OverdueItem,
     PromiseReviewed,
     PromiseSnoozed,
 )
@@ -31,6 +33,7 @@ __all__ = [
     "SNOOZE_MAX_DAYS",
     "AmbiguousPromise",
     "Cadence",
+    "DigestAnswer",
     "DigestClaim",
     "DigestContent",
     "DigestItem",
@@ -39,6 +42,7 @@ __all__ = [
     "DuplicateSchedule",
     "InvalidSnooze",
     "NotStalled",
+    "OverdueItem",
     "PromiseReviewed",
     "PromiseSnoozed",
     "ScheduleInfo",

@@ -1,10 +1,13 @@
-"""Still-stalled digests: which promises are due, the editors' answers to a digest
-(reviewed — still stalled, snooze), and the DigestRun claim protocol for exactly-once posts."""
+"""Still-stalled digests: which promises are due (still stalled, and past their deadline),
+the editors' answers to a digest (reviewed — still stalled, snooze), and the DigestRun
+claim protocol for exactly-once posts."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from promisebot.db.models import DigestRun, Promise
@@ -12,23 +15,25 @@ from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
     SYSTEM_ACTOR,
     Clock,
+    Deadline,
     DomainError,
     PromiseNotFound,
     Rating,
+    check_single_match,
     days_between,
 )
 from promisebot.services.permissions import Permissions
 from promisebot.settings import Settings
 
 DEFAULT_LIMIT = 20
+REVIEWED, SNOOZED, UNSNOOZED = (
+    "promise.reviewed_still_stalled",
+    "promise.snoozed",
+    "promise.unsnoozed",
+)
 SNOOZE_MAX_DAYS = 365
 SNOOZE_CHOICES = (7, 30, 90)
 SNOOZE = "snooze reminders"
-
-
-class AmbiguousPromise(DomainError):
-    def __init__(self, ref: str, keys: list[str]) -> None:
-        super().__init__(f"`{ref}` is in several trackers; say which: {', '.join(keys)}.")
 
 
 class NotStalled(DomainError):
@@ -57,17 +62,47 @@ class DigestItem:
 
 
 @dataclass(frozen=True, slots=True)
+class OverdueItem:
+    """A promise past its deadline, in the digest's second section."""
+
+    promise_id: int
+    external_id: str
+    title: str
+    tracker_slug: str
+    tracker_name: str
+    rating: Rating
+    deadline: Deadline
+
+
+@dataclass(frozen=True, slots=True)
 class DigestContent:
-    items: tuple[DigestItem, ...]
+    items: tuple[DigestItem, ...]  # still stalled
     total_due: int
     threshold_days: int
     generated_at: datetime
     tracker_id: int | None = None
+    # Past their deadline, leaving out those already in `items`.
+    overdue: tuple[OverdueItem, ...] = ()
+    overdue_total: int = 0
 
     @property
     def more(self) -> int:
         """Due promises not in `items` (the query's limit)."""
         return self.total_due - len(self.items)
+
+    @property
+    def overdue_more(self) -> int:
+        return self.overdue_total - len(self.overdue)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to post: no promise still stalled, none past its deadline."""
+        return not self.items and not self.overdue
+
+    @property
+    def item_count(self) -> int:
+        """Every promise the digest is about, in both sections."""
+        return self.total_due + self.overdue_total
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +121,17 @@ class PromiseSnoozed:
     title: str
     snoozed_until: datetime | None  # None: the snooze was lifted (days = 0)
     snoozed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestAnswer:
+    """The latest answer to one item of a posted digest, as the audit trail has it."""
+
+    promise_id: int
+    kind: Literal["reviewed", "snoozed", "unsnoozed"]
+    by: str
+    days: int
+    until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +176,7 @@ class DigestService:
         tracker_id: int | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> DigestContent:
+        """Both sections, each capped at `limit` (with `limit` 0, only the stalled total)."""
         threshold = threshold_days or self._settings.stalled_after_days
         now = self._clock()
         cutoff = now - timedelta(days=threshold)
@@ -143,6 +190,22 @@ class DigestService:
                 total = uow.digests.count_due(
                     reviewed_before=cutoff, now=now, tracker_id=tracker_id
                 )
+            today = now.astimezone(tz).date()
+            overdue_rows = uow.digests.overdue_promises(
+                today=today, reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
+            )
+        overdue = tuple(
+            OverdueItem(
+                promise_id=row.id,
+                external_id=row.external_id,
+                title=row.title,
+                tracker_slug=row.tracker_slug,
+                tracker_name=row.tracker_name,
+                rating=row.rating,
+                deadline=Deadline(row.due_on, row.due_label, (row.due_on - today).days, False),
+            )
+            for row in overdue_rows
+        )
         items = tuple(
             DigestItem(
                 promise_id=row.id,
@@ -157,7 +220,15 @@ class DigestService:
             )
             for row in rows
         )
-        return DigestContent(items, int(total), threshold, now, tracker_id)
+        return DigestContent(
+            items,
+            int(total),
+            threshold,
+            now,
+            tracker_id,
+            overdue=overdue,
+            overdue_total=overdue_rows[0].total if overdue_rows else 0,
+        )
 
     # -- answers to a digest -------------------------------------------------------------
 
@@ -176,7 +247,7 @@ class DigestService:
             promise.updated_at = now
             uow.audit.record(
                 actor=user,
-                action="promise.reviewed_still_stalled",
+                action=REVIEWED,
                 subject_type="promise",
                 subject_id=promise.id,
                 at=now,
@@ -201,17 +272,8 @@ class DigestService:
         """`/promise snooze <id> <days>`: the id is the external id, or `tracker/id`."""
         self._permissions.require_editor(user, SNOOZE)
         with self._db.transaction() as uow:
-            tracker_slug, _, external_id = ref.rpartition("/")
-            if tracker_slug:
-                found = uow.promises.promise_by_key(tracker_slug, external_id)
-                matches = [found] if found else []
-            else:
-                matches = list(uow.promises.promises_by_external_id(external_id))
-            if not matches:
-                raise PromiseNotFound(f"`{ref}`")
-            if len(matches) > 1:
-                keys = sorted(f"`{p.tracker.slug}/{p.external_id}`" for p in matches)
-                raise AmbiguousPromise(ref, keys)
+            matches = uow.promises.by_ref(ref)
+            check_single_match(ref, [f"{p.tracker.slug}/{p.external_id}" for p in matches])
             promise = uow.promises.lock(matches[0].id)
             assert promise is not None
             result = self._snooze(uow, promise, user, days)
@@ -227,7 +289,7 @@ class DigestService:
         promise.updated_at = now
         uow.audit.record(
             actor=user,
-            action="promise.snoozed" if until else "promise.unsnoozed",
+            action=SNOOZED if until else UNSNOOZED,
             subject_type="promise",
             subject_id=promise.id,
             at=now,
@@ -235,6 +297,40 @@ class DigestService:
             until=until.isoformat() if until else None,
         )
         return PromiseSnoozed(promise.id, promise.external_id, promise.title, until, user)
+
+    def answers(
+        self, channel_id: str, message_ts: str, promise_ids: Collection[int]
+    ) -> dict[int, DigestAnswer]:
+        """The answers given to a posted digest's items since it was posted (from any
+        replica, button or command), so its message can be re-rendered from the database."""
+        with self._db.reading() as uow:
+            run = uow.digests.run_at_message(channel_id, message_ts)
+            # A run's claim precedes its post; a digest posted by hand has only its ts.
+            since = run.claimed_at if run is not None else _ts_time(message_ts)
+            events = uow.audit.latest(
+                subject_type="promise",
+                subject_ids=promise_ids,
+                actions=(REVIEWED, SNOOZED, UNSNOOZED),
+                since=since,
+            )
+            answers: dict[int, DigestAnswer] = {}
+            for subject, event in events.items():
+                until = event.details.get("until")
+                kind: Literal["reviewed", "snoozed", "unsnoozed"] = (
+                    "reviewed"
+                    if event.action == REVIEWED
+                    else "snoozed"
+                    if event.action == SNOOZED
+                    else "unsnoozed"
+                )
+                answers[int(subject)] = DigestAnswer(
+                    promise_id=int(subject),
+                    kind=kind,
+                    by=event.actor,
+                    days=int(event.details.get("days") or 0),
+                    until=datetime.fromisoformat(until) if until else None,
+                )
+            return answers
 
     # -- exactly-once claims -------------------------------------------------------------
 
@@ -322,6 +418,14 @@ class DigestService:
         with self._db.reading() as uow:
             row = uow.digests.run_for(schedule_id, period_key)
             return _run_info(row) if row else None
+
+
+def _ts_time(message_ts: str) -> datetime:
+    """A Slack message ts is its post time in seconds since the epoch."""
+    try:
+        return datetime.fromtimestamp(float(message_ts), UTC)
+    except (ValueError, OverflowError):
+        return datetime.fromtimestamp(0, UTC)
 
 
 def _evidence_day(published: date | None, added: datetime | None, tz: ZoneInfo) -> date | None:

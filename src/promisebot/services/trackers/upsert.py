@@ -16,6 +16,8 @@ IMPORT_ACTOR = "import"
 IMPORT_RATIONALE = "Rating updated by a tracker file import."
 # The promise fields lookups search; a change to any of them bumps the catalog's search version.
 SEARCHABLE = ("title", "description", "tags")
+# What pick-lists show besides the title; a change bumps the catalog's standings version.
+STANDING = ("current_rating", "rated_at", "due_on", "due_label")
 COUNTS = (
     "trackers_created",
     "trackers_updated",
@@ -51,7 +53,7 @@ class Upsert:
         self.evidence_rows: list[dict[str, Any]] = []
         self.change_rows: list[dict[str, Any]] = []
         self.text_changed = False
-        self.ratings_changed = False
+        self.standings_changed = False
 
     def run(self, tracker_file: TrackerFile) -> dict[str, int]:
         trackers = self._trackers(tracker_file)
@@ -76,8 +78,8 @@ class Upsert:
         renamed = ("promises_created", "trackers_created", "trackers_updated")
         if self.text_changed or any(self.counts[name] for name in renamed):
             self.uow.catalog.touch_search()
-        if self.counts["promises_created"] or self.ratings_changed:
-            self.uow.catalog.touch_ratings()
+        if self.counts["promises_created"] or self.standings_changed:
+            self.uow.catalog.touch_standings()
         self.uow.flush()
         return {name: self.counts[name] for name in COUNTS}
 
@@ -128,6 +130,8 @@ class Upsert:
                 "last_reviewed_at": max([rated_at, *dated]),
                 "snoozed_until": None,
                 "source_url": record.source_url,
+                "due_on": record.due_on,
+                "due_label": record.due_label,
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -143,8 +147,12 @@ class Upsert:
         record: PromiseRecord,
         stored_evidence: dict[tuple[int, str], Evidence],
     ) -> None:
-        """Blank optional fields in the file keep what is stored; a new rating is recorded."""
+        """Blank optional fields in the file keep what is stored; a new rating is recorded.
+        A deadline is one thing: a file's due_on comes with its due_label, blank or not."""
         fields: dict[str, object] = {"title": record.title}
+        if record.due_on:
+            fields["due_on"] = record.due_on
+            fields["due_label"] = record.due_label
         if record.description:
             fields["description"] = record.description
         if record.tags:
@@ -183,7 +191,7 @@ class Upsert:
         if changed:
             promise.updated_at = self.now
         self.text_changed |= not changed.keys().isdisjoint(SEARCHABLE)
-        self.ratings_changed |= not changed.keys().isdisjoint(("current_rating", "rated_at"))
+        self.standings_changed |= not changed.keys().isdisjoint(STANDING)
         key = "promises_updated" if changed or evidence_changed else "promises_unchanged"
         self.counts[key] += 1
 

@@ -1,4 +1,5 @@
-"""Lookups: `/promise <words or id>`, `help`, `list`, `stats`, the pick-list and sharing."""
+"""Lookups: `/promise <words or id>`, `help`, `list` (by rating, or `list overdue`), `stats`,
+the pick-list and sharing."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ log = logging.getLogger(__name__)
 
 # Each link costs a chat.getPermalink call before the card is answered.
 OPEN_PROPOSAL_LINKS = 3
-LIST_USAGE = "Usage: `/promise list <rating> [tracker]`, e.g. `/promise list stalled trump-2025`."
+LIST_USAGE = (
+    "Usage: `/promise list <rating> [tracker]` or `/promise list overdue [tracker]`, "
+    "e.g. `/promise list stalled trump-2025`."
+)
+OVERDUE = "overdue"
 
 
 def parse_list_args(args: str) -> tuple[Rating, str | None]:
@@ -63,7 +68,11 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if result.card is not None:
             return CommandReply(
                 render.card_message(
-                    result.card, tz, is_editor=is_editor, permalinks=permalinks(result.card)
+                    result.card,
+                    tz,
+                    is_editor=is_editor,
+                    permalinks=permalinks(result.card),
+                    viewer=invocation.request.user_id,
                 )
             )
         return CommandReply(render.lookup_message(result, tz, is_editor=is_editor))
@@ -72,6 +81,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         return CommandReply(render.help_message())
 
     def list_command(invocation: Invocation) -> CommandReply:
+        words = invocation.args.split()
+        if words and words[0].lower() == OVERDUE:
+            if len(words) > 2:
+                raise DomainError(LIST_USAGE)
+            tracker_slug = words[1] if len(words) == 2 else None
+            listing = services.lookup.list_overdue(tracker_slug)
+            return CommandReply(render.overdue_list_message(listing))
         rating, tracker = parse_list_args(invocation.args)
         return CommandReply(
             render.list_message(services.lookup.list_by_rating(rating, tracker), tz)
@@ -110,6 +126,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             tz,
             is_editor=services.permissions.is_editor(request.user_id),
             permalinks=permalinks(card),
+            viewer=request.user_id,
         )
         respond(replace_original=True, **_payload(message))
 
