@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
 
 from promisebot.db.uow import Database
 from promisebot.domain import Rating, Verdict
+from promisebot.services.deadlines import DeadlineService
 from promisebot.services.evidence import EvidenceService
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import EditorDirectory, Permissions
@@ -184,3 +187,21 @@ def test_hostile_queries_get_an_answer(db: Database, query: str) -> None:
 
     assert result.kind in ("match", "ambiguous", "none")
     assert len(result.candidates) <= 5
+
+
+def test_a_new_deadline_shows_in_the_next_pick_list(db: Database) -> None:
+    clock = FakeClock()
+    load_demo(db, clock)
+    lookup = LookupService(db, clock)
+    before = {c.external_id: c for c in lookup.search("tariffs").candidates}
+    picked = next(iter(before.values()))
+    deadlines = DeadlineService(db, clock, ZoneInfo("UTC"), editor_permissions(clock, "U_ED1"))
+
+    deadlines.set(f"{picked.tracker}/{picked.external_id}", "U_ED1", date(2031, 1, 20), "Day one")
+
+    after = {c.external_id: c for c in lookup.search("tariffs").candidates}
+    deadline = after[picked.external_id].deadline
+    assert deadline is not None and (deadline.due_on, deadline.label) == (
+        date(2031, 1, 20),
+        "Day one",
+    )
