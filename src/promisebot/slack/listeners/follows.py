@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, Respond
 from promisebot.domain import DomainError
 from promisebot.services import Services
 from promisebot.services.follows import Target, TargetKind
+from promisebot.slack.acks import after_ack
 from promisebot.slack.blocks import follows as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.blocks.lookup import card_message, error_message
@@ -129,16 +130,19 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         tell(request, answer)
 
     @app.action(Act.FOLLOW)
+    @after_ack
     def handle_follow(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         press_follow(body, respond, follow=True)
 
     @app.action(Act.UNFOLLOW)
+    @after_ack
     def handle_unfollow(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         press_follow(body, respond, follow=False)
 
     @app.action(Act.UNFOLLOW_SUBSCRIPTION)
+    @after_ack
     def handle_unfollow_subscription(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -157,6 +161,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         respond(replace_original=True, text=message.text, blocks=message.blocks)
 
     @app.action(Act.FOLLOW_PREFERENCE)
+    @after_ack
     def handle_preference(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
