@@ -86,7 +86,9 @@ def build_services(
         clock=clock,
         permissions=permissions,
         lookup=LookupService(db, clock),
-        evidence=EvidenceService(db, clock, permissions),
+        evidence=EvidenceService(
+            db, clock, permissions, allow_private_links=settings.allow_private_fetch
+        ),
         home=HomeService(db, clock, permissions),
         link_titles=(
             LinkTitleFetcher(allow_private=settings.allow_private_fetch)

@@ -24,9 +24,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from promisebot.domain import ProposalStatus, Rating, Verdict
+from promisebot.domain import ProposalStatus, Rating, Verdict, page_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -66,6 +66,10 @@ def _enum(enum_type: type[Any], name: str) -> Enum:
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def _source_key_default(context: Any) -> str:
+    return page_key(str(context.get_current_parameters().get("source_url") or ""))
 
 
 def _now() -> datetime:
@@ -113,6 +117,11 @@ class Promise(Base):
     last_reviewed_at: Mapped[datetime]
     snoozed_until: Mapped[datetime | None]
     source_url: Mapped[str] = mapped_column(String(2000), default="")
+    # `page_key(source_url)`, so a link to the public page finds the promise however it is
+    # written; kept in step by the default (bulk inserts) and the validator (ORM writes).
+    source_key: Mapped[str] = mapped_column(
+        String(2000), default=_source_key_default, server_default="", index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -123,6 +132,11 @@ class Promise(Base):
     rating_changes: Mapped[list[RatingChange]] = relationship(
         back_populates="promise", order_by="RatingChange.id", cascade="all, delete-orphan"
     )
+
+    @validates("source_url")
+    def _keep_source_key(self, _key: str, url: str) -> str:
+        self.source_key = page_key(url or "")
+        return url
 
 
 class Evidence(Base):

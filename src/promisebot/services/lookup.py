@@ -5,6 +5,7 @@ promises' searchable text may have changed (a cheap version check per query)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,11 +18,14 @@ from promisebot.domain import (
     Rating,
     UnknownTracker,
     days_between,
+    page_key,
 )
 from promisebot.search import SearchDoc, SearchIndex
 
 CARD_EVIDENCE = 5
 CARD_HISTORY = 6
+# A typeahead's text is a few words; more only costs ranking time.
+SUGGEST_QUERY_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,16 @@ class PromiseSummary:
     title: str
     rating: Rating
     rated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseChoice:
+    """A promise as a typeahead offers it, straight from the search index (no row read)."""
+
+    id: int
+    tracker: str
+    external_id: str
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +161,31 @@ class LookupService:
     def card(self, promise_id: int) -> PromiseCard:
         with self._db.reading() as uow:
             return self._card(uow, promise_id)
+
+    def suggest(self, query: str, limit: int = 20) -> tuple[PromiseChoice, ...]:
+        """The best matches for what someone is typing, ranked as `/promise` ranks them
+        (exact ids first); nothing for blank text."""
+        text = " ".join(query[:SUGGEST_QUERY_MAX].split())
+        if not text or limit < 1:
+            return ()
+        with self._db.reading() as uow:
+            index = self._current_index(uow)
+        return tuple(
+            PromiseChoice(hit.doc.key, hit.doc.tracker, hit.doc.external_id, hit.doc.title)
+            for hit in index.rank(text, limit)
+        )
+
+    def cards_for_pages(self, urls: Sequence[str]) -> dict[str, PromiseCard]:
+        """The card of the promise whose public page each link is (by `page_key`, so scheme,
+        `www.`, trailing slash, query and fragment do not matter); unknown links are left
+        out, and a page two promises share shows the first."""
+        keys = {url: page_key(url) for url in urls}
+        with self._db.reading() as uow:
+            found: dict[str, int] = {}
+            for promise in uow.promises.by_source_keys(list(keys.values())):
+                found.setdefault(promise.source_key, promise.id)
+            cards = {key: self._card(uow, promise_id) for key, promise_id in found.items()}
+        return {url: cards[key] for url, key in keys.items() if key in cards}
 
     def find_one(self, query: str) -> PromiseSummary:
         """Resolve a query that must name one promise (commands like `snooze <id>`)."""

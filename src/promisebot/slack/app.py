@@ -16,7 +16,16 @@ from promisebot.services import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
-from promisebot.slack.listeners import evidence, home, lookup, proposals, reminders
+from promisebot.slack.listeners import (
+    capture,
+    evidence,
+    home,
+    lookup,
+    picker,
+    proposals,
+    reminders,
+    unfurls,
+)
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
 from promisebot.slack.workspace import Workspace, WorkspaceAuthorize
@@ -58,6 +67,9 @@ def create_app(
     reminders.register(app, router, services, messenger)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
+    picker.register(app, services, messenger)
+    capture.register(app, services, messenger)
+    unfurls.register(app, services, messenger)
     _register_error_handler(app, messenger)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from slack_sdk import WebClient
@@ -106,6 +107,22 @@ class Messenger:
         except Exception:
             log.warning("DM to %s failed", user, exc_info=True)
         return False
+
+    def unfurl(
+        self,
+        unfurls: dict[str, dict[str, Any]],
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        unfurl_id: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Attach previews to links: by `unfurl_id` + `source` when Slack gave them (the only
+        way for a message still in the composer), else by the message's channel and ts."""
+        if unfurl_id and source:
+            self.client.chat_unfurl(unfurl_id=unfurl_id, source=source, unfurls=unfurls)
+        else:
+            self.client.chat_unfurl(channel=channel, ts=ts, unfurls=unfurls)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

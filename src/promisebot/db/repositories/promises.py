@@ -51,6 +51,14 @@ class PromiseRepository(Repository):
         )
         return self._session.scalars(statement).one_or_none()
 
+    def by_source_keys(self, keys: Sequence[str]) -> Sequence[Promise]:
+        """Promises whose public page has one of these `page_key`s (lowest id first)."""
+        wanted = [key for key in dict.fromkeys(keys) if key]
+        if not wanted:
+            return []
+        statement = select(Promise).where(Promise.source_key.in_(wanted)).order_by(Promise.id)
+        return self._session.scalars(statement).all()
+
     def searchable_text_version(self) -> tuple[int, int, int]:
         """Changes whenever a promise's searchable text may have changed (a promise added, or an
         import that changed something); rating changes and reviews leave it alone."""
