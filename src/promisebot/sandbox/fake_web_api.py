@@ -25,7 +25,8 @@ TRIGGER_TTL_SECONDS = 3.0
 HISTORY_LIMIT = 100
 
 
-_TYPED_LINK = re.compile(r"https?://[^\s<>]+")
+# Like Slack's autolinking: a link ends before a closing parenthesis or sentence punctuation.
+_TYPED_LINK = re.compile(r"https?://[^\s<>()]*[^\s<>().,;:!?]")
 
 
 def _escape(text: str) -> str:

@@ -108,7 +108,7 @@ class SlackPayloads:
             "type": action_type,
             "action_ts": action_ts,
         }
-        if action_type in ("static_select", "overflow", "radio_buttons"):
+        if action_type in ("static_select", "external_select", "overflow", "radio_buttons"):
             action["selected_option"] = {
                 "text": {"type": "plain_text", "text": value},
                 "value": value,
