@@ -92,23 +92,35 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             # hash_conflict: the person was quicker (picked a promise); the form stays usable.
             log.info("permalink not filled in: %s", error.response.get("error"))
 
+    def start_from_message(
+        body: dict[str, Any],
+        check: Callable[[str], None],
+        title: str,
+        form: Callable[[render.CaptureContext], dict[str, Any]],
+    ) -> None:
+        """Editors only (`check` asks the service), then the form at once: the trigger id
+        works for 3 seconds, so the permalink is filled in after."""
+        request = MessageShortcutRequest.from_body(body)
+        try:
+            check(request.user_id)
+        except DomainError as error:
+            refuse(request, error)
+            return
+        if not request.readable:
+            open_modal(request, render.notice_modal(title, render.UNREADABLE))
+            return
+        capture = capture_of(request)
+        opened = open_modal(request, form(capture))
+        fill_in_permalink(request, opened, form, capture)
+
     # -- Add as evidence ---------------------------------------------------------------------
 
     @app.shortcut(Shortcuts.ADD_EVIDENCE)
     def handle_evidence_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        request = MessageShortcutRequest.from_body(body)
-        try:
-            services.evidence.check_may_add(request.user_id)
-        except DomainError as error:
-            refuse(request, error)
-            return
-        if not request.readable:
-            open_modal(request, render.notice_modal("Add as evidence", render.UNREADABLE))
-            return
-        capture = capture_of(request)
-        opened = open_modal(request, render.evidence_capture_modal(capture))
-        fill_in_permalink(request, opened, render.evidence_capture_modal, capture)
+        start_from_message(
+            body, services.evidence.check_may_add, "Add as evidence", render.evidence_capture_modal
+        )
 
     @app.view(Views.CAPTURE_EVIDENCE)
     def handle_evidence_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -170,18 +182,9 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     @app.shortcut(Shortcuts.PROPOSE)
     def handle_propose_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        request = MessageShortcutRequest.from_body(body)
-        try:
-            services.proposals.check_may_propose(request.user_id)
-        except DomainError as error:
-            refuse(request, error)
-            return
-        if not request.readable:
-            open_modal(request, render.notice_modal("Propose a rating", render.UNREADABLE))
-            return
-        capture = capture_of(request)
-        opened = open_modal(request, proposal_modal(capture))
-        fill_in_permalink(request, opened, proposal_modal, capture)
+        start_from_message(
+            body, services.proposals.check_may_propose, "Propose a rating", proposal_modal
+        )
 
     @app.action(Act.PICK_FOR_PROPOSAL)
     def handle_proposal_pick(ack: Ack, body: dict[str, Any]) -> None:
