@@ -113,6 +113,18 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         opened = open_modal(request, form(capture))
         fill_in_permalink(request, opened, form, capture)
 
+    def read_submission(
+        ack: Ack, view: dict[str, Any], picker: str
+    ) -> tuple[render.CaptureContext, dict[str, Any], int | None] | None:
+        """The form's context, its values and the promise picked; None once an unreadable
+        form has been answered."""
+        capture = render.CaptureContext.load(str(view.get("private_metadata") or ""))
+        if capture is None:
+            ack(response_action="errors", errors={PROMISE: render.EXPIRED_FORM})
+            return None
+        values = (view.get("state") or {}).get("values") or {}
+        return capture, values, picked_promise(values, picker)
+
     # -- Add as evidence ---------------------------------------------------------------------
 
     @app.shortcut(Shortcuts.ADD_EVIDENCE)
@@ -125,12 +137,10 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     @app.view(Views.CAPTURE_EVIDENCE)
     def handle_evidence_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        capture = render.CaptureContext.load(str(view.get("private_metadata") or ""))
-        if capture is None:
-            ack(response_action="errors", errors={PROMISE: render.EXPIRED_FORM})
+        submitted = read_submission(ack, view, Act.PICK_FOR_EVIDENCE)
+        if submitted is None:
             return
-        values = (view.get("state") or {}).get("values") or {}
-        promise_id = picked_promise(values, Act.PICK_FOR_EVIDENCE)
+        capture, values, promise_id = submitted
         form = evidence_form.read_evidence_form(values)
         errors = dict(form.errors)
         if promise_id is None:
@@ -212,12 +222,10 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     @app.view(Views.CAPTURE_PROPOSAL)
     def handle_proposal_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id", ""))
-        capture = render.CaptureContext.load(str(view.get("private_metadata") or ""))
-        if capture is None:
-            ack(response_action="errors", errors={PROMISE: render.EXPIRED_FORM})
+        submitted = read_submission(ack, view, Act.PICK_FOR_PROPOSAL)
+        if submitted is None:
             return
-        values = (view.get("state") or {}).get("values") or {}
-        promise_id = picked_promise(values, Act.PICK_FOR_PROPOSAL)
+        capture, values, promise_id = submitted
         form = proposal_modals.read_propose_form(values)
         errors = dict(form.errors)
         if promise_id is None:
