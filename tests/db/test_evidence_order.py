@@ -6,25 +6,16 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
-from promisebot.db.models import Evidence, Promise, Tracker
+from promisebot.db.models import Evidence
 from promisebot.db.uow import Database
-from promisebot.domain import Rating
+from tests.factories import add_promise
 
 RATED = datetime(2025, 1, 6, 12, tzinfo=UTC)
 
 
 def test_undated_evidence_counts_from_the_utc_day_it_was_added(db: Database) -> None:
+    promise_id = add_promise(db, "p1", now=RATED, stalled_days=0, title="A promise")
     with db.transaction() as uow:
-        promise = Promise(
-            tracker=Tracker(slug="gov", name="Governor", subject="The Governor"),
-            external_id="p1",
-            title="A promise",
-            current_rating=Rating.STALLED,
-            rated_at=RATED,
-            last_reviewed_at=RATED,
-        )
-        uow.add(promise)
-        uow.flush()
         for url, published_on, added_at in (
             ("old", date(2025, 2, 1), datetime(2025, 2, 1, 9, tzinfo=UTC)),
             # 01:30 UTC is still March 2nd in New York: the day must be taken in UTC.
@@ -33,10 +24,11 @@ def test_undated_evidence_counts_from_the_utc_day_it_was_added(db: Database) -> 
             ("same-day-earlier", date(2025, 3, 2), datetime(2025, 3, 2, 8, tzinfo=UTC)),
         ):
             uow.add(
-                Evidence(promise=promise, url=url, published_on=published_on, added_at=added_at)
+                Evidence(
+                    promise_id=promise_id, url=url, published_on=published_on, added_at=added_at
+                )
             )
         uow.commit()
-        promise_id = promise.id
 
     with db.reading() as uow:
         if db.is_postgres:

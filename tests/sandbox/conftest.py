@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer, make_server
 
 import pytest
 from slack_bolt import App
@@ -14,19 +13,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from promisebot.sandbox import FakeSlack, SlackDriver
-
-SIGNING_SECRET = "test-signing-secret"
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@dataclass
-class BoltOverHttp:
-    app: App
-    driver: SlackDriver
+from tests.sandbox.bolt import BoltOverHttp, QuietHandler
+from tests.slack.bot import SIGNING_SECRET
 
 
 @pytest.fixture
@@ -45,7 +33,7 @@ def bolt(fake: FakeSlack, web_client: WebClient) -> Iterator[BoltOverHttp]:
     """A Bolt app (register listeners on `bolt.app`) at /slack/events, and a driver."""
     app = App(signing_secret=SIGNING_SECRET, client=web_client)
     server: WSGIServer = make_server(
-        "127.0.0.1", 0, SlackRequestHandler(app), handler_class=_QuietHandler
+        "127.0.0.1", 0, SlackRequestHandler(app), handler_class=QuietHandler
     )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()

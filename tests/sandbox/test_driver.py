@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from promisebot.sandbox import FakeSlack, SlackDriver, selected, sign, state_values
-from tests.sandbox.conftest import SIGNING_SECRET, BoltOverHttp
+from tests.sandbox.bolt import BoltOverHttp
+from tests.slack.bot import SIGNING_SECRET
 
 
 def test_signature_matches_slack_sdk_verifier() -> None:

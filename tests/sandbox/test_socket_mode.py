@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from promisebot.sandbox import FakeSlack, FakeSocketMode, SlackDriver
-from tests.sandbox.conftest import SIGNING_SECRET
+from tests.slack.bot import SIGNING_SECRET
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -16,7 +16,7 @@ from promisebot.db.uow import Database
 from promisebot.domain import utcnow
 from promisebot.sandbox import FakeSlack
 from promisebot.settings import get_settings
-from tests.scheduler.support import add_promise
+from tests.factories import add_promise
 
 
 @pytest.fixture
@@ -91,13 +91,18 @@ def test_nothing_due_posts_nothing(
     assert fake.calls() == []
 
 
-def test_scheduler_runs_until_sigterm(db: Database, fake: FakeSlack) -> None:
-    env = {
+def scheduler_env(db: Database, fake: FakeSlack) -> dict[str, str]:
+    """The environment of a `promisebot scheduler` process against the test database."""
+    return {
         **os.environ,
         "DATABASE_URL": db.url,
         "PROMISEBOT_SLACK_API_URL": fake.api_url,
         "SLACK_BOT_TOKEN": "xoxb-test",
     }
+
+
+def test_scheduler_runs_until_sigterm(db: Database, fake: FakeSlack) -> None:
+    env = scheduler_env(db, fake)
     process = subprocess.Popen(
         [sys.executable, "-m", "promisebot", "scheduler"],
         env=env,
@@ -124,12 +129,7 @@ def test_scheduler_with_a_rejected_token_exits_with_one_sentence(
     db: Database, fake: FakeSlack
 ) -> None:
     fake.fail_next("auth.test", error="account_inactive")
-    env = {
-        **os.environ,
-        "DATABASE_URL": db.url,
-        "PROMISEBOT_SLACK_API_URL": fake.api_url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-    }
+    env = scheduler_env(db, fake)
     process = subprocess.run(
         [sys.executable, "-m", "promisebot", "scheduler"],
         env=env,

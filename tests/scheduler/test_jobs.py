@@ -19,14 +19,8 @@ from promisebot.settings import Settings
 from promisebot.slack.client import build_web_client
 from promisebot.slack.messenger import Messenger
 from tests.clock import FakeClock
-from tests.scheduler.support import (
-    EDITOR,
-    EVERY_DAY,
-    MONDAY_9AM,
-    add_promise,
-    add_schedule,
-    build,
-)
+from tests.factories import add_promise, add_schedule
+from tests.scheduler.support import EDITOR, EVERY_DAY, MONDAY_9AM, build
 
 
 def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:

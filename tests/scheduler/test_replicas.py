@@ -18,8 +18,9 @@ from sqlalchemy import select
 from promisebot.db.models import DigestRun
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
-from tests.conftest import postgres_only
-from tests.scheduler.support import MONDAY_9AM, add_promise, add_schedule
+from tests.databases import postgres_only
+from tests.factories import add_promise, add_schedule
+from tests.scheduler.support import MONDAY_9AM
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = timedelta(days=7)

@@ -9,16 +9,10 @@ from datetime import timedelta
 from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack
 from promisebot.scheduler import DigestRunner, RunOutcome, RunStatus
+from tests.blocks import assert_valid_blocks
 from tests.clock import FakeClock
-from tests.scheduler.support import (
-    EDITOR,
-    EVERY_DAY,
-    MONDAY_9AM,
-    add_promise,
-    add_schedule,
-    assert_valid_blocks,
-    build,
-)
+from tests.factories import add_promise, add_schedule
+from tests.scheduler.support import EDITOR, EVERY_DAY, MONDAY_9AM, build
 
 Runner = Callable[..., DigestRunner]
 PERIOD = "2026-11-30T09:00"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from promisebot.db.models import AuditEvent, Evidence, Promise, Tracker
+from promisebot.db.models import AuditEvent, Evidence, Promise
 from promisebot.db.uow import Database
 from promisebot.domain import NOTE_MAX, Clock, NotAnEditor, PromiseNotFound, Rating
 from promisebot.services.evidence import (
@@ -18,6 +19,8 @@ from promisebot.services.evidence import (
     InvalidEvidence,
 )
 from promisebot.services.permissions import EditorDirectory, Permissions
+from tests.clock import FakeClock
+from tests.factories import add_promise
 
 START = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 NOW = datetime(2025, 3, 3, 15, 30, tzinfo=UTC)
@@ -30,28 +33,10 @@ def editor_permissions(clock: Clock, *editors: str) -> Permissions:
     return Permissions(EditorDirectory(frozenset(editors), None, None, ttl_seconds=60, clock=clock))
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def make_promise(db: Database, external_id: str = "police-liability") -> int:
-    with db.transaction() as uow:
-        tracker = Tracker(slug="gov", name="Governor tracker", subject="The Governor")
-        promise = Promise(
-            tracker=tracker,
-            external_id=external_id,
-            title="End qualified immunity for police",
-            current_rating=Rating.STALLED,
-            rated_at=START,
-            last_reviewed_at=START,
-        )
-        uow.session.add(promise)
-        uow.commit()
-        return promise.id
+# Rated and last reviewed at START; the service runs at NOW.
+make_promise = partial(
+    add_promise, now=START, stalled_days=0, title="End qualified immunity for police"
+)
 
 
 def stored_titles(db: Database) -> dict[str, str]:
@@ -171,20 +156,11 @@ def test_same_link_twice_is_already_listed(db: Database, service: EvidenceServic
 
 def test_same_link_on_another_promise_is_fine(db: Database, service: EvidenceService) -> None:
     first = make_promise(db)
-    with db.transaction() as uow:
-        tracker = uow.session.scalars(select(Tracker)).one()
-        other = Promise(
-            tracker=tracker,
-            external_id="body-cameras",
-            title="Body cameras for every officer",
-            current_rating=Rating.IN_THE_WORKS,
-            rated_at=START,
-            last_reviewed_at=START,
-        )
-        uow.session.add(other)
-        uow.commit()
+    other = make_promise(
+        db, "body-cameras", title="Body cameras for every officer", rating=Rating.IN_THE_WORKS
+    )
     service.add(promise_id=first, url=URL, actor="U1")
-    added = service.add(promise_id=other.id, url=URL, actor="U1")
+    added = service.add(promise_id=other, url=URL, actor="U1")
     assert added.promise_external_id == "body-cameras"
 
 

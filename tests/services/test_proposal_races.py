@@ -6,19 +6,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
+from promisebot.db.models import Promise, Proposal, RatingChange, Review
 from promisebot.db.uow import Database
 from promisebot.domain import ProposalClosed, ProposalStatus, Rating, Verdict
 from promisebot.services.permissions import EditorDirectory, Permissions
 from promisebot.services.proposals import ProposalService, ReviewResult
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
-from tests.conftest import postgres_only
+from tests.databases import postgres_only
+from tests.factories import add_promise
 
 pytestmark = postgres_only
 
@@ -82,20 +84,7 @@ def fire(calls: list[Callable[[], ReviewResult]]) -> Outcomes:
     return outcomes
 
 
-def make_promise(db: Database, external_id: str) -> int:
-    with db.transaction() as uow:
-        tracker = uow.session.scalars(select(Tracker).where(Tracker.slug == "gov")).first()
-        promise = Promise(
-            tracker=tracker or Tracker(slug="gov", name="Governor tracker"),
-            external_id=external_id,
-            title=f"Promise {external_id}",
-            current_rating=Rating.STALLED,
-            rated_at=FakeClock()(),
-            last_reviewed_at=FakeClock()(),
-        )
-        uow.session.add(promise)
-        uow.commit()
-        return promise.id
+make_promise = partial(add_promise, now=FakeClock()(), stalled_days=0)
 
 
 def propose(service: ProposalService, promise_id: int, to: Rating) -> int:

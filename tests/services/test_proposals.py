@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,7 +17,6 @@ from promisebot.db.models import (
     Proposal,
     RatingChange,
     Review,
-    Tracker,
 )
 from promisebot.db.uow import Database
 from promisebot.domain import (
@@ -40,6 +40,7 @@ from promisebot.services.proposals import (
 )
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
+from tests.factories import add_promise
 
 RATED = datetime(2025, 1, 6, 17, 0, tzinfo=UTC)
 NOW = datetime(2025, 3, 3, 15, 30, tzinfo=UTC)  # 10:30 in New York
@@ -49,24 +50,14 @@ OLD_URL = "https://news.example/2025/01/bill-filed"
 NEW_URL = "https://news.example/2025/03/bill-dies"
 
 
-def make_promise(
-    db: Database, external_id: str = "police-liability", rating: Rating = Rating.STALLED
-) -> int:
-    with db.transaction() as uow:
-        tracker = uow.session.scalars(select(Tracker).where(Tracker.slug == "gov")).first()
-        tracker = tracker or Tracker(slug="gov", name="Governor tracker", subject="The Governor")
-        promise = Promise(
-            tracker=tracker,
-            external_id=external_id,
-            title="End qualified immunity for police",
-            current_rating=rating,
-            rated_at=RATED,
-            last_reviewed_at=RATED,
-        )
-        promise.evidence.append(Evidence(url=OLD_URL, added_by="UIMPORT", added_at=RATED))
-        uow.session.add(promise)
-        uow.commit()
-        return promise.id
+# Rated and last reviewed at RATED, with one piece of evidence; the service runs at NOW.
+make_promise = partial(
+    add_promise,
+    now=RATED,
+    stalled_days=0,
+    title="End qualified immunity for police",
+    evidence_url=OLD_URL,
+)
 
 
 def count(db: Database, model: type[Any]) -> int:

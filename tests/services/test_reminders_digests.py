@@ -19,15 +19,8 @@ from promisebot.services.reminders import (
 )
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
-from tests.scheduler.support import (
-    EDITOR,
-    MONDAY_9AM,
-    REPORTER,
-    add_promise,
-    add_schedule,
-    add_tracker,
-    build,
-)
+from tests.factories import add_promise, add_schedule, add_tracker
+from tests.scheduler.support import EDITOR, MONDAY_9AM, REPORTER, build
 
 NOW = MONDAY_9AM
 RETRY = timedelta(minutes=5)

@@ -21,7 +21,8 @@ from promisebot.services.reminders import (
 )
 from promisebot.settings import load_settings
 from tests.clock import FakeClock
-from tests.scheduler.support import EDITOR, REPORTER, add_tracker, build
+from tests.factories import add_tracker
+from tests.scheduler.support import EDITOR, REPORTER, build
 
 # Wednesday 25 Nov 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

@@ -4,13 +4,11 @@ its real WebClient pointed at the fake Slack, and a driver that signs requests l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
-from promisebot.bootstrap import Runtime, build_runtime
+from promisebot.bootstrap import build_runtime
 from promisebot.db.uow import Database
 from promisebot.sandbox.driver import SlackDriver
 from promisebot.sandbox.fake_slack import FakeSlack
@@ -18,35 +16,8 @@ from promisebot.services.trackers import load_demo
 from promisebot.settings import load_settings
 from promisebot.slack.server import HttpServer, WsgiApp
 from tests.clock import FakeClock
-
-SIGNING_SECRET = "test-signing-secret"
-EDITORS = ("U_ED1", "U_ED2", "U_ED3")
-REPORTER = "U_REPORTER"
-
-
-@dataclass
-class Bot:
-    fake: FakeSlack
-    driver: SlackDriver
-    runtime: Runtime
-    server: HttpServer
-    clock: FakeClock
-
-    @property
-    def db(self) -> Database:
-        return self.runtime.db
-
-    def promise_id(self, external_id: str) -> int:
-        return self.runtime.services.lookup.find_one(external_id).id
-
-
-def assert_valid_blocks(blocks: list[dict[str, Any]]) -> None:
-    """Every block parses with slack_sdk's models and passes their validation."""
-    assert len(blocks) <= 50
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
+from tests.slack.bot import EDITORS, SIGNING_SECRET, Bot
+from tests.slack.proposal_helpers import ANNOUNCE, REVIEW, Desk
 
 
 @pytest.fixture
@@ -90,4 +61,11 @@ def make_bot(db: Database, fake_slack: FakeSlack) -> Iterator[Callable[..., Bot]
 
 @pytest.fixture
 def bot(make_bot: Callable[..., Bot]) -> Bot:
-    return make_bot()
+    """No title fetching unless a test asks for it: nothing may leave the machine."""
+    return make_bot(fetch_link_titles=False)
+
+
+@pytest.fixture
+def desk(make_bot: Callable[..., Bot]) -> Desk:
+    """The proposal scenarios' bot: review and announce channels, no link-title fetching."""
+    return Desk(make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False))

@@ -18,7 +18,8 @@ from promisebot.sandbox.fake_slack import RecordedCall
 from promisebot.sandbox.state_values import selected, state_values
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
-from tests.slack.conftest import EDITORS, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import EDITORS, Bot
 
 ED1, ED2, ED3 = EDITORS
 REVIEW = "C_REVIEW"
@@ -305,8 +306,3 @@ def proposal_row(row: Proposal) -> ProposalRow:
         row.rationale,
         list(row.evidence_links),
     )
-
-
-def start_desk(make_bot: Callable[..., Bot]) -> Desk:
-    """The proposal scenarios' bot (review and announce channels, no link-title fetching)."""
-    return Desk(make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False))

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from promisebot.db.models import Evidence, Proposal
@@ -15,18 +14,13 @@ from promisebot.domain import Rating
 from promisebot.sandbox import selected, state_values
 from promisebot.slack.blocks.capture import NO_LINK, UNREADABLE
 from promisebot.slack.blocks.common import Act, Shortcuts, Views
-from tests.slack.conftest import EDITORS, REPORTER, Bot
-from tests.slack.test_home import assert_valid_view
+from tests.blocks import assert_valid_view
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 EDITOR = EDITORS[0]
 CHANNEL = "C_NEWSROOM"
 STORY = "https://news.example.com/2026/01/bill-filed"
 OTHER = "https://www.example.org/records/42?page=2"
-
-
-@pytest.fixture
-def bot(make_bot: Callable[..., Bot]) -> Bot:
-    return make_bot(fetch_link_titles=False)
 
 
 def use_shortcut(

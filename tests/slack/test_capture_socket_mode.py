@@ -15,7 +15,7 @@ from promisebot.sandbox import FakeSlack, FakeSocketMode, SlackDriver
 from promisebot.services.trackers import load_demo
 from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import Act, Shortcuts
-from tests.slack.conftest import EDITORS
+from tests.slack.bot import EDITORS
 from tests.slack.test_unfurls import POLICE
 
 

@@ -15,7 +15,7 @@ from promisebot.slack.blocks.common import Message
 from promisebot.slack.client import build_web_client
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.server import HttpServer, WsgiApp
-from tests.slack.conftest import Bot
+from tests.slack.bot import Bot
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])

@@ -15,7 +15,9 @@ from promisebot.domain import Rating
 from promisebot.scheduler import DigestRunner, RunOutcome, RunStatus
 from promisebot.slack.blocks.common import Act, Views, actions
 from promisebot.slack.blocks.digest import ACTIONS_BLOCK, reviewed_button, snooze_select
-from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.factories import add_promise
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 EDITOR = EDITORS[0]
 DIGEST_CHANNEL = "C_DIGEST"
@@ -413,19 +415,14 @@ def test_snooze_command_bad_input_changes_nothing(bot: Bot, args: str, problem: 
 
 
 def test_snooze_command_asks_which_tracker_when_the_id_is_ambiguous(bot: Bot) -> None:
-    with bot.db.transaction() as uow:
-        other = uow.session.scalar(select(Tracker.id).where(Tracker.slug == "rivera-mayor"))
-        uow.session.add(
-            Promise(
-                tracker_id=other,
-                external_id="police-liability",
-                title="City police liability",
-                current_rating=Rating.STALLED,
-                rated_at=NOW - timedelta(days=90),
-                last_reviewed_at=NOW - timedelta(days=90),
-            )
-        )
-        uow.commit()
+    add_promise(
+        bot.db,
+        "police-liability",
+        now=NOW,
+        stalled_days=90,
+        tracker="rivera-mayor",
+        title="City police liability",
+    )
 
     text = snooze_command(bot, "police-liability 30")
 

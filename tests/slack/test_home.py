@@ -9,40 +9,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 from sqlalchemy import insert, select, update
 
 from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
 from promisebot.db.uow import Database
 from promisebot.domain import ProposalStatus, Rating, Verdict
-from promisebot.slack.blocks.common import MAX_TEXT, MAX_VIEW_BLOCKS
-from tests.slack.conftest import EDITORS, REPORTER, Bot
+from tests.blocks import assert_valid_view, strings
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 EDITOR = EDITORS[0]
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # FakeClock's start
-
-
-def _strings(value: Any, key: str = "") -> list[tuple[str, str]]:
-    if isinstance(value, dict):
-        return [pair for k, v in value.items() for pair in _strings(v, k)]
-    if isinstance(value, list):
-        return [pair for item in value for pair in _strings(item, key)]
-    return [(key, value)] if isinstance(value, str) else []
-
-
-def assert_valid_view(view: dict[str, Any]) -> None:
-    """The view and every block parse with slack_sdk's models and pass their validation
-    (a view allows 100 blocks), and no text is over Slack's 3000 characters."""
-    blocks = view["blocks"]
-    assert 0 < len(blocks) <= MAX_VIEW_BLOCKS
-    View(**view).validate_json()
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
-    too_long = [text for key, text in _strings(blocks) if key == "text" and len(text) > MAX_TEXT]
-    assert too_long == []
 
 
 def open_home(bot: Bot, user: str) -> dict[str, Any]:
@@ -57,7 +33,7 @@ def open_home(bot: Bot, user: str) -> dict[str, Any]:
 
 
 def texts(view: dict[str, Any]) -> str:
-    return "\n".join(text for key, text in _strings(view["blocks"]) if key == "text")
+    return "\n".join(text for key, text in strings(view["blocks"]) if key == "text")
 
 
 def section_after(view: dict[str, Any], heading: str) -> str:

@@ -10,7 +10,7 @@ import yaml
 
 from promisebot.slack.blocks.common import Shortcuts
 from promisebot.slack.commands import COMMAND
-from tests.slack.conftest import EDITORS, Bot
+from tests.slack.bot import EDITORS, Bot
 
 MANIFEST = Path(__file__).resolve().parents[2] / "app_manifest.yml"
 

@@ -11,8 +11,8 @@ from promisebot.sandbox import state_values
 from promisebot.services.lookup import PromiseChoice
 from promisebot.slack.blocks.common import Act, Shortcuts, Views
 from promisebot.slack.blocks.picker import MAX_OPTION_TEXT, option_label
-from tests.slack.conftest import EDITORS, REPORTER, Bot
-from tests.slack.test_home import assert_valid_view
+from tests.blocks import assert_valid_view
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 
 def options(bot: Bot, text: str, action_id: str = Act.PICK_FOR_EVIDENCE) -> list[dict[str, Any]]:

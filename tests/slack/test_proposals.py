@@ -12,7 +12,8 @@ from promisebot.db.models import Proposal
 from promisebot.domain import ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
-from tests.slack.conftest import Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import Bot
 from tests.slack.proposal_helpers import (
     ANNOUNCE,
     DESK,
@@ -24,14 +25,7 @@ from tests.slack.proposal_helpers import (
     Root,
     action_ids,
     all_text,
-    start_desk,
 )
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
-
 
 # -- the whole flow ------------------------------------------------------------------------
 

@@ -5,13 +5,11 @@ proposal re-renders its root from the database."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import pytest
 
 from promisebot.domain import ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks.common import Act
-from tests.slack.conftest import Bot
 from tests.slack.proposal_helpers import (
     ANNOUNCE,
     DESK,
@@ -22,16 +20,10 @@ from tests.slack.proposal_helpers import (
     Desk,
     action_ids,
     all_text,
-    start_desk,
 )
 
 OPEN_BUTTONS = {Act.APPROVE, Act.REJECT, Act.WITHDRAW}
 UPDATES_LOG = "promisebot.slack.notify.proposals"
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
 
 
 def test_rate_limits_during_the_applying_review_post_each_message_once(desk: Desk) -> None:

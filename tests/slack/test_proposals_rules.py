@@ -7,14 +7,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from promisebot.db.models import ProcessedEvent, Proposal
 from promisebot.domain import NotAnEditor, ProposalStatus, Rating, Verdict
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
-from tests.slack.conftest import REPORTER, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import REPORTER, Bot
 from tests.slack.proposal_helpers import (
     DESK,
     ED1,
@@ -24,17 +24,11 @@ from tests.slack.proposal_helpers import (
     Desk,
     action_ids,
     all_text,
-    start_desk,
 )
 
 SELF_REVIEW = "You proposed this change, so another editor has to review it."
 NOT_EDITOR_REVIEW = str(NotAnEditor("review rating changes"))
 NOT_EDITOR_PROPOSE = str(NotAnEditor("propose rating changes"))
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
 
 
 def proposal_count(desk: Desk) -> int:

@@ -19,8 +19,9 @@ from promisebot.sandbox.fake_slack import FakeSlack
 from promisebot.scheduler import PromisebotScheduler
 from promisebot.settings import load_settings
 from promisebot.slack.server import HttpServer, WsgiApp
+from tests.blocks import assert_valid_blocks
 from tests.clock import FakeClock
-from tests.slack.conftest import EDITORS, REPORTER, SIGNING_SECRET, Bot, assert_valid_blocks
+from tests.slack.bot import EDITORS, REPORTER, SIGNING_SECRET, Bot
 
 EDITOR = EDITORS[0]
 CHANNEL = "C_DESK"

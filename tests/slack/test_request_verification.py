@@ -11,7 +11,7 @@ from urllib.parse import quote_plus, urlencode
 import pytest
 
 from promisebot.sandbox.payloads import SlackPayloads
-from tests.slack.conftest import Bot
+from tests.slack.bot import Bot
 
 TEXT = "police liability whistleblower-tip-7731"
 

@@ -13,7 +13,7 @@ from promisebot.db.uow import Database
 from promisebot.sandbox import FakeSlack, FakeSocketMode, SlackDriver
 from promisebot.services.trackers import load_demo
 from promisebot.settings import load_settings
-from tests.slack.conftest import assert_valid_blocks
+from tests.blocks import assert_valid_blocks
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:

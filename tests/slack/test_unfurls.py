@@ -9,7 +9,8 @@ import pytest
 
 from promisebot.domain import Rating
 from promisebot.slack.blocks.common import Act
-from tests.slack.conftest import EDITORS, REPORTER, Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import EDITORS, REPORTER, Bot
 
 PAGE = "https://www.politifact.com/truth-o-meter/promises/trump-o-meter-second-term/promise/"
 POLICE = PAGE + "police-liability/"

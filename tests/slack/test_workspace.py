@@ -13,7 +13,7 @@ from promisebot.settings import load_settings
 from promisebot.slack.client import build_web_client
 from promisebot.slack.server import HttpServer, WsgiApp
 from promisebot.slack.workspace import InstalledTeam, RejectedBotToken, Workspace
-from tests.slack.conftest import Bot
+from tests.slack.bot import Bot
 
 
 def _workspace(api_url: str) -> Workspace:

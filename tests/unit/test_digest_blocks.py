@@ -19,7 +19,7 @@ from promisebot.slack.blocks.digest import (
     render_schedule_list,
     render_schedule_saved,
 )
-from tests.scheduler.support import assert_valid_blocks
+from tests.blocks import assert_valid_blocks
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 NY = ZoneInfo("America/New_York")

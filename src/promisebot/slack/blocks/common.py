@@ -42,6 +42,7 @@ class Act:
     APPROVE = "proposal.approve"
     REJECT = "proposal.reject"
     WITHDRAW = "proposal.withdraw"
+    POST_PROPOSAL = "proposal.post"
     OPEN_LINK = "link.open"
     LOOK_UP = "promise.look_up"
     # The typeahead promise pickers; one options listener answers every `picker.` id.
@@ -55,6 +56,7 @@ class Views:
 
     PROPOSE = "proposal.modal"
     REJECT = "proposal.reject_modal"
+    POST_PROPOSAL = "proposal.post_modal"
     EVIDENCE = "evidence.modal"
     CAPTURE_EVIDENCE = "capture.evidence_modal"
     CAPTURE_PROPOSAL = "capture.proposal_modal"
