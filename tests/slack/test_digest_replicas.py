@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from promisebot.slack.blocks.common import Act
-from tests.slack.conftest import EDITORS, Bot
+from tests.slack.bot import EDITORS, Bot
 from tests.slack.proposal_helpers import Desk
 from tests.slack.test_digests import (
     DIGEST_CHANNEL,

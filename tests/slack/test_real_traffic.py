@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,16 +18,12 @@ from promisebot.db.models import AuditEvent, Review
 from promisebot.domain import ProposalStatus, Verdict
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.workspace import OTHER_WORKSPACE
-from tests.slack.conftest import Bot, assert_valid_blocks
-from tests.slack.proposal_helpers import ED1, ED2, ED3, Desk, Root, start_desk
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import Bot
+from tests.slack.proposal_helpers import ED1, ED2, ED3, Desk, Root
 
 OTHER_TEAM = "T0OTHER1"
 OTHER_ORG = "E0OTHER1"
-
-
-@pytest.fixture
-def desk(make_bot: Callable[..., Bot]) -> Desk:
-    return start_desk(make_bot)
 
 
 def post_form(desk: Desk, payload: dict[str, Any]) -> httpx.Response:

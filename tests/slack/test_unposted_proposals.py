@@ -11,7 +11,8 @@ from promisebot.domain import ProposalStatus, Rating
 from promisebot.sandbox.state_values import selected, state_values
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks.common import Act, Views
-from tests.slack.conftest import Bot, assert_valid_blocks
+from tests.blocks import assert_valid_blocks
+from tests.slack.bot import Bot
 from tests.slack.proposal_helpers import DESK, ED1, ED2, REVIEW, Desk, Root, action_ids, field
 from tests.slack.test_real_traffic import post_form
 
