@@ -86,3 +86,51 @@ def test_sandbox_shows_a_followers_direct_message(tmp_path: Path) -> None:
     shown = "\n".join(dm)
     assert "Rating changed" in shown and "Increase liability protections" in shown
     assert "Signed <b>into</b> law." in shown  # escaped for Slack, shown as typed
+
+
+def test_sandbox_unfurls_a_promise_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = (
+        "https://www.politifact.com/truth-o-meter/promises/trump-o-meter-second-term/promise/"
+        "border-wall/"
+    )
+    code = main(["sandbox", "--database", str(tmp_path / "s.db"), "-c", f"unfurl {page}"])
+
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"preview of {page}" in out
+    assert "Finish the wall" in out
+    assert "Look up" in out
+
+
+def test_sandbox_adds_evidence_from_the_last_message(tmp_path: Path) -> None:
+    from promisebot.sandbox.console import open_sandbox, step
+
+    # Promise search, its number, the link (kept), title, publisher, date, note (kept).
+    answers = iter(["border-wall", "1", "", "", "Example News", "", ""])
+
+    def ask(prompt: str) -> str:
+        return next(answers)
+
+    with open_sandbox(tmp_path / "sandbox.db") as sandbox:
+        step(sandbox, "say Construction resumed: https://news.example.com/wall-resumes", ask)
+        lines = step(sandbox, "shortcut evidence", ask)
+
+    assert any("Added as evidence to *Finish the wall" in line for line in lines), lines
+
+
+def test_sandbox_looks_a_promise_up_by_shortcut(tmp_path: Path) -> None:
+    from promisebot.sandbox.console import open_sandbox, step
+
+    answers = iter(["police liab", "1", "C_NEWSROOM"])
+
+    def ask(prompt: str) -> str:
+        return next(answers)
+
+    with open_sandbox(tmp_path / "sandbox.db") as sandbox:
+        lines = step(sandbox, "shortcut lookup", ask)
+        missing = step(sandbox, "as U_DAN", ask) + step(sandbox, "shortcut propose", None)
+
+    assert any("views.open: Look up a promise" in line for line in lines), lines
+    assert any("posted to C_NEWSROOM" in line for line in lines), lines
+    assert any("Shared by" in line for line in lines), lines
+    assert any("editor" in line.lower() for line in missing), missing

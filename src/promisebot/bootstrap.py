@@ -98,7 +98,9 @@ def build_services(
         clock=clock,
         permissions=permissions,
         lookup=LookupService(db, clock, settings.tz),
-        evidence=EvidenceService(db, clock, permissions),
+        evidence=EvidenceService(
+            db, clock, permissions, allow_private_links=settings.allow_private_fetch
+        ),
         home=HomeService(db, clock, permissions, tz=settings.tz),
         link_titles=(
             LinkTitleFetcher(allow_private=settings.allow_private_fetch)

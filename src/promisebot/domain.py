@@ -363,6 +363,20 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def page_key(url: str) -> str:
+    """What identifies a public page whatever way its link is written: the host without
+    `www.` (lower case) and the path without a trailing slash; scheme, port, credentials,
+    query and fragment do not count. Empty for anything that is not an http(s) link."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return ""
+    return f"{host}{parts.path.rstrip('/')}"
+
+
 def split_links(text: str) -> list[str]:
     """Evidence links typed one per line; Slack's <url> / <url|label> wrapping is removed."""
     links = []

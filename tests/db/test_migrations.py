@@ -47,6 +47,7 @@ def _columns(url: str, table: str) -> list[str]:
 def test_head_down_past_the_cron_drop_and_up_again(fresh_database_url: str) -> None:
     migrate.upgrade(fresh_database_url)
     assert "cron" not in _columns(fresh_database_url, "reminder_schedules")
+    # To 0001 by name: later revisions (chained after 0002 when merged) sit above it.
     migrate.downgrade(fresh_database_url, "0001")
     assert "cron" in _columns(fresh_database_url, "reminder_schedules")
     migrate.upgrade(fresh_database_url)
@@ -106,6 +107,41 @@ def test_dropping_the_cron_column_keeps_schedules_and_their_digest_runs(
                 for table in ("reminder_schedules", "digest_runs")
             ]
         assert counts == [1, 1]
+    finally:
+        engine.dispose()
+
+
+def test_source_key_is_filled_in_for_existing_promises_and_dropped_on_downgrade(
+    fresh_database_url: str,
+) -> None:
+    migrate.upgrade(fresh_database_url, "0002_drop_schedule_cron")
+    engine = create_db_engine(fresh_database_url)
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO trackers (id, slug, name, subject, created_at) "
+                    "VALUES (1, 't', 'T', '', :at)"
+                ),
+                {"at": at},
+            )
+            for number, url in ((1, "https://www.example.org/p/one/?x=1"), (2, "")):
+                connection.execute(
+                    text(
+                        "INSERT INTO promises (id, tracker_id, external_id, title, description, "
+                        "tags, current_rating, rated_at, last_reviewed_at, source_url, "
+                        "created_at, updated_at) VALUES (:id, 1, :ext, 'T', '', '[]', "
+                        "'not_yet_rated', :at, :at, :url, :at, :at)"
+                    ),
+                    {"id": number, "ext": f"p{number}", "at": at, "url": url},
+                )
+        migrate.upgrade(fresh_database_url, "0008_capture")
+        with engine.connect() as connection:
+            keys = connection.execute(text("SELECT source_key FROM promises ORDER BY id")).scalars()
+            assert list(keys) == ["example.org/p/one", ""]
+        migrate.downgrade(fresh_database_url, "0002_drop_schedule_cron")
+        assert "source_key" not in _columns(fresh_database_url, "promises")
     finally:
         engine.dispose()
 

@@ -67,13 +67,52 @@ def test_conversations_open_fails_on_request(fake: FakeSlack, web_client: WebCli
 
 
 def test_chat_unfurl_is_recorded(fake: FakeSlack, web_client: WebClient) -> None:
+    posted = fake.post_user_message("C1", "U_ANA", "see https://example.org/p/12 now")
     unfurls = {"https://example.org/p/12": {"blocks": [{"type": "divider"}]}}
 
-    answer = web_client.chat_unfurl(channel="C1", ts="1700000000.000100", unfurls=unfurls)
+    answer = web_client.chat_unfurl(channel="C1", ts=posted["ts"], unfurls=unfurls)
+    web_client.chat_unfurl(unfurl_id="C1.123.abc", source="composer", unfurls=unfurls)
 
     assert answer.data == {"ok": True}
-    assert fake.unfurls() == [{"channel": "C1", "ts": "1700000000.000100", "unfurls": unfurls}]
+    assert fake.unfurls() == [
+        {
+            "channel": "C1",
+            "ts": posted["ts"],
+            "unfurl_id": None,
+            "source": None,
+            "unfurls": unfurls,
+        },
+        {
+            "channel": None,
+            "ts": None,
+            "unfurl_id": "C1.123.abc",
+            "source": "composer",
+            "unfurls": unfurls,
+        },
+    ]
     assert fake.calls("chat.unfurl")[0].args["unfurls"] == unfurls
+
+
+def test_chat_unfurl_refuses_links_the_message_does_not_have(
+    fake: FakeSlack, web_client: WebClient
+) -> None:
+    posted = fake.post_user_message("C1", "U_ANA", "see https://example.org/p/12")
+    other = {"https://example.org/p/99": {"blocks": [{"type": "divider"}]}}
+
+    with pytest.raises(SlackApiError) as refused:
+        web_client.chat_unfurl(channel="C1", ts=posted["ts"], unfurls=other)
+
+    assert refused.value.response["error"] == "cannot_unfurl_url"
+    assert fake.unfurls() == []
+
+
+def test_user_messages_are_stored_as_slack_stores_them(fake: FakeSlack) -> None:
+    posted = fake.post_user_message("C1", "U_ANA", "a & b: https://example.org/x?a=1&b=2")
+
+    assert posted["text"] == "a &amp; b: <https://example.org/x?a=1&amp;b=2>"
+    [section] = posted["blocks"][0]["elements"]
+    assert section["elements"][-1] == {"type": "link", "url": "https://example.org/x?a=1&b=2"}
+    assert fake.last_message("C1") == {**posted, "channel": "C1"}
 
 
 def test_history_is_newest_first_with_metadata_when_asked(

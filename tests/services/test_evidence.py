@@ -149,7 +149,7 @@ def test_same_link_twice_is_already_listed(db: Database, service: EvidenceServic
     promise_id = make_promise(db)
     service.add(promise_id=promise_id, url=URL, actor="U1")
     before = snapshot(db)
-    with pytest.raises(EvidenceAlreadyListed, match="already listed as evidence for"):
+    with pytest.raises(EvidenceAlreadyListed, match="already on the card: listed as evidence for"):
         service.add(promise_id=promise_id, url=URL, actor="U2", note="again")
     assert snapshot(db) == before == (1, 1, NOW)
 

@@ -205,3 +205,37 @@ def test_a_new_deadline_shows_in_the_next_pick_list(db: Database) -> None:
         date(2031, 1, 20),
         "Day one",
     )
+
+
+def _page_rows(url: str) -> str:
+    rows = json.loads(_rows("Plant ten thousand street trees"))
+    rows[0]["source_url"] = url
+    return json.dumps(rows)
+
+
+def test_a_promise_is_found_by_its_page_as_imports_change_it(db: Database) -> None:
+    clock = FakeClock()
+    lookup = LookupService(db, clock)
+    trackers = TrackerService(db, clock)
+    trackers.import_text(_page_rows("https://www.city.example/promises/parks/"), "json")
+    shared = "http://city.example/promises/parks?ref=slack#top"
+    assert lookup.cards_for_pages([shared])[shared].external_id == "parks"
+
+    # A re-import updates the row through the ORM: the key follows the new page.
+    trackers.import_text(_page_rows("https://city.example/tracker/parks-and-trees"), "json")
+
+    assert lookup.cards_for_pages([shared]) == {}
+    moved = "https://www.city.example/tracker/parks-and-trees/"
+    assert lookup.cards_for_pages([moved, "https://city.example/nope"]).keys() == {moved}
+
+
+def test_suggestions_are_ranked_choices_and_nothing_for_blank_text(db: Database) -> None:
+    load_demo(db)
+    lookup = LookupService(db, FakeClock())
+
+    [first, *rest] = lookup.suggest("border-wall", 5)
+
+    assert (first.tracker, first.external_id) == ("trump-2025", "border-wall")
+    assert len(rest) <= 4
+    assert lookup.suggest("   ") == ()
+    assert len(lookup.suggest("police " * 500, 100)) <= 100

@@ -203,7 +203,7 @@ def test_the_same_link_twice_is_refused(bot: Bot) -> None:
 
     body = bot.driver.command(command, user=EDITORS[1]).json()
 
-    assert "already listed" in body["text"]
+    assert "already on the card" in body["text"]
     assert "Usage" not in body["text"]
     assert snapshot(bot, promise_id) == before
 
@@ -367,7 +367,7 @@ def test_modal_duplicate_link_and_non_editor_are_refused(bot: Bot) -> None:
         private_metadata=metadata(promise_id),
     ).json()
 
-    assert "already listed" in duplicate["errors"]["url"]
+    assert "already on the card" in duplicate["errors"]["url"]
     assert "Only editors" in reporter["errors"]["url"]
     assert snapshot(bot, promise_id) == before
 

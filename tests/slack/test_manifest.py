@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from promisebot.slack.blocks.common import Shortcuts
 from promisebot.slack.commands import COMMAND
 from tests.slack.bot import EDITORS, Bot
 
@@ -22,12 +23,21 @@ REVIEWED_SCOPES = {
     "groups:history": "review replies in proposal threads (private channels)",
     "im:write": "conversations.open for followers' notifications by direct message",
     "usergroups:read": "PROMISEBOT_EDITOR_GROUP members",
+    "links:read": "link_shared for the tracker's pages (unfurl_domains)",
+    "links:write": "chat.unfurl: the live preview of a promise's page",
 }
 # Manifest event names → the event type Slack delivers.
 EVENT_TYPES = {
     "app_home_opened": "app_home_opened",
     "message.channels": "message",
     "message.groups": "message",
+    "link_shared": "link_shared",
+}
+# Each shortcut's callback id and the word a newsroom looks for in its name.
+SHORTCUTS = {
+    Shortcuts.ADD_EVIDENCE: ("message", "evidence"),
+    Shortcuts.PROPOSE: ("message", "propose"),
+    Shortcuts.LOOK_UP: ("global", "look up"),
 }
 
 
@@ -60,6 +70,8 @@ def test_every_declared_event_is_handled(bot: Bot) -> None:
     for name in events:
         if EVENT_TYPES[name] == "app_home_opened":
             event = bot.driver.app_home_opened_event(EDITORS[0])
+        elif EVENT_TYPES[name] == "link_shared":
+            event = bot.driver.link_shared_event(["https://promises.example.org/nothing-here"])
         else:
             event = bot.driver.thread_message_event(
                 "just chatting", user=EDITORS[0], thread_ts="1700000000.000100"
@@ -71,3 +83,27 @@ def test_every_declared_event_is_handled(bot: Bot) -> None:
 
 def test_undeclared_commands_are_not_handled(bot: Bot) -> None:
     assert bot.driver.command("police", command="/other").status_code == 404
+
+
+def test_every_declared_shortcut_is_handled(bot: Bot) -> None:
+    shortcuts = manifest()["features"]["shortcuts"]
+    declared = {item["callback_id"]: item for item in shortcuts}
+    assert set(declared) == set(SHORTCUTS)
+    for callback_id, (kind, word) in SHORTCUTS.items():
+        item = declared[callback_id]
+        assert item["type"] == kind
+        assert word in item["name"].lower()
+        assert 0 < len(item["description"]) <= 80  # Slack's limit for a shortcut description
+        if kind == "message":
+            message = bot.fake.post_user_message("C_NEWSROOM", "U_WRITER", "no links here")
+            response = bot.driver.message_shortcut(callback_id, message, user=EDITORS[0])
+        else:
+            response = bot.driver.global_shortcut(callback_id, user=EDITORS[0])
+        assert response.status_code == 200, callback_id
+    assert bot.driver.global_shortcut("not.declared").status_code == 404
+
+
+def test_unfurl_domains_are_declared() -> None:
+    domains = manifest()["features"]["unfurl_domains"]
+    assert 1 <= len(domains) <= 5
+    assert all("/" not in domain and not domain.startswith("www.") for domain in domains)

@@ -25,9 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from promisebot.domain import ProposalStatus, Rating, Verdict
+from promisebot.domain import ProposalStatus, Rating, Verdict, page_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -67,6 +67,10 @@ def _enum(enum_type: type[Any], name: str) -> Enum:
         validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+def _source_key_default(context: Any) -> str:
+    return page_key(str(context.get_current_parameters().get("source_url") or ""))
 
 
 def _now() -> datetime:
@@ -117,6 +121,11 @@ class Promise(Base):
     source_url: Mapped[str] = mapped_column(String(2000), default="")
     due_on: Mapped[date | None] = mapped_column(Date)
     due_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # `page_key(source_url)`, so a link to the public page finds the promise however it is
+    # written; kept in step by the default (bulk inserts) and the validator (ORM writes).
+    source_key: Mapped[str] = mapped_column(
+        String(2000), default=_source_key_default, server_default="", index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -127,6 +136,11 @@ class Promise(Base):
     rating_changes: Mapped[list[RatingChange]] = relationship(
         back_populates="promise", order_by="RatingChange.id", cascade="all, delete-orphan"
     )
+
+    @validates("source_url")
+    def _keep_source_key(self, _key: str, url: str) -> str:
+        self.source_key = page_key(url or "")
+        return url
 
 
 class Evidence(Base):

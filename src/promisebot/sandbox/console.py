@@ -23,6 +23,7 @@ from promisebot.sandbox.render import Button, Rendering, render_blocks
 from promisebot.scheduler.notifications import NotificationSender
 from promisebot.services.trackers import load_demo
 from promisebot.settings import load_settings
+from promisebot.slack.blocks.common import Shortcuts
 from promisebot.slack.server import HttpServer, WsgiApp
 
 CHANNEL = "C_NEWSROOM"
@@ -31,6 +32,11 @@ HELP = """\
   /promise <text>      run the slash command (try: /promise police liability)
   <number>             press button <number> from the output above
   reply <text>         reply in the last proposal thread (e.g. `reply approve`)
+  say <text>           post a message in the channel as yourself (links are linked)
+  unfurl <url>         post <url> and let the bot preview it (try a demo promise's page)
+  shortcut evidence    the "Add as evidence" message shortcut on the last message
+  shortcut propose     the "Propose rating change" message shortcut on the last message
+  shortcut lookup      the "Look up a promise" global shortcut
   as <USER>            act as another user: U_ALICE, U_BOB, U_CARLA (editors), U_DAN (reporter)
   home                 open the App Home tab
   (followers' notifications are sent after each step and shown as direct messages;
@@ -104,6 +110,30 @@ class Sandbox:
         )
         return self._finish(Rendering())
 
+    def say(self, text: str) -> list[str]:
+        self.fake.post_user_message(CHANNEL, self.user, text)
+        return [f"  {self.user} said in {CHANNEL}: {text}"]
+
+    def unfurl(self, url: str) -> list[str]:
+        message = self.fake.post_user_message(CHANNEL, self.user, url)
+        event = self.driver.link_shared_event([url], user=self.user, message_ts=message["ts"])
+        self.driver.event(event)
+        lines = self._finish(Rendering())
+        return lines or ["  (no preview: not a promise's page)"]
+
+    def shortcut(self, name: str, ask: Ask | None = None) -> list[str]:
+        if name == "lookup":
+            self.driver.global_shortcut(Shortcuts.LOOK_UP, user=self.user)
+            return self._finish(Rendering(), ask=ask)
+        callback_id = {"evidence": Shortcuts.ADD_EVIDENCE, "propose": Shortcuts.PROPOSE}.get(name)
+        if callback_id is None:
+            return ["  Shortcuts: evidence, propose (on the last message), lookup."]
+        message = self.fake.last_message(CHANNEL)
+        if message is None:
+            return ["  No message yet: `say` something with a link first."]
+        self.driver.message_shortcut(callback_id, message, user=self.user, channel=CHANNEL)
+        return self._finish(Rendering(), ask=ask)
+
     def home(self) -> list[str]:
         self.driver.event(self.driver.app_home_opened_event(self.user))
         return self._finish(Rendering())
@@ -134,9 +164,13 @@ class Sandbox:
         self.buttons = tuple(rendering.buttons) or self.buttons
         lines = rendering.lines
         if ask is not None:
+            # Each modal once, as it stands after any update (e.g. the permalink filled in).
+            latest: dict[str, RecordedCall] = {}
             for call in calls:
-                if call.method in ("views.open", "views.push"):
-                    lines += self._fill_modal(call, ask)
+                if call.method in ("views.open", "views.push", "views.update"):
+                    latest[str((call.response.get("view") or {}).get("id"))] = call
+            for call in latest.values():
+                lines += self._fill_modal(call, ask)
         return lines
 
     def _new_calls(self, quiet: float = 0.35, limit: float = 4.0) -> list[RecordedCall]:
@@ -182,6 +216,10 @@ class Sandbox:
             visible = args.get("response_type") == "in_channel"
             rendering.lines.append("posted to the channel:" if visible else "ephemeral reply:")
             render_blocks(blocks, rendering, channel=CHANNEL, is_ephemeral=not visible)
+        elif method == "chat.unfurl":
+            for url, unfurl in (args.get("unfurls") or {}).items():
+                rendering.lines.append(f"preview of {url}:")
+                render_blocks(unfurl.get("blocks") or [], rendering, channel=CHANNEL)
         elif method in ("views.open", "views.push", "views.update", "views.publish"):
             view = args.get("view") or {}
             if isinstance(view, str):
@@ -193,10 +231,41 @@ class Sandbox:
         if not blocks and args.get("text") and method.startswith("chat."):
             rendering.lines.append(f"  {args['text']}")
 
+    def _pick_promise(self, action_id: str, view: dict[str, Any], ask: Ask) -> dict[str, Any]:
+        """The typeahead picker: search as you would type, then choose an option."""
+        typed = ask("  Promise (type words or an id): ")
+        answer = self.driver.block_suggestion(action_id, typed, user=self.user, view=view)
+        options = answer.json().get("options", []) if answer.content else []
+        for index, option in enumerate(options[:10], 1):
+            print(f"    {index}. {option['text']['text']}")
+        picked = ask("  Promise (number): ").strip() if options else ""
+        number = int(picked) if picked.isdigit() else 1
+        chosen = options[min(max(number, 1), len(options)) - 1] if options else None
+        return {"type": "external_select", "selected_option": chosen}
+
     def _fill_modal(self, call: RecordedCall, ask: Ask) -> list[str]:
-        """Ask for each input of an opened modal, then submit it like Slack would."""
+        """Ask for each input of an opened modal, then submit it like Slack would; a picker
+        outside an input (the look-up modal) is chosen at once, as Slack sends it."""
         view = call.args.get("view") or {}
         view_id = str((call.response.get("view") or {}).get("id", "V0001"))
+        stored = {**view, "id": view_id, "hash": (call.response.get("view") or {}).get("hash")}
+        if not view.get("submit"):
+            for block in view.get("blocks", []):
+                for element in block.get("elements", []) if block.get("type") == "actions" else ():
+                    if element.get("type") == "external_select":
+                        choice = self._pick_promise(element["action_id"], stored, ask)
+                        if choice["selected_option"] is None:
+                            return ["  No promise matches."]
+                        self.driver.block_action(
+                            element["action_id"],
+                            choice["selected_option"]["value"],
+                            user=self.user,
+                            view=stored,
+                            action_type="external_select",
+                            channel=None,
+                        )
+                        return self._finish(Rendering(), ask=ask)
+            return []
         values: dict[str, dict[str, Any]] = {}
         print("  Fill in the form (empty = leave blank):")
         for block in view.get("blocks", []):
@@ -205,21 +274,33 @@ class Sandbox:
             element = block.get("element", {})
             label = (block.get("label") or {}).get("text", "")
             action_id = element.get("action_id", "value")
-            if element.get("type") == "static_select":
+            state: dict[str, Any]
+            if element.get("type") == "external_select":
+                state = self._pick_promise(action_id, stored, ask)
+            elif element.get("type") == "conversations_select":
+                channel = ask(f"  {label} (channel id, empty = {CHANNEL}): ").strip() or CHANNEL
+                state = {"type": "conversations_select", "selected_conversation": channel}
+            elif element.get("type") == "static_select":
                 options = element.get("options", [])
                 for index, option in enumerate(options, 1):
                     print(f"    {index}. {option['text']['text']}")
                 picked = ask(f"  {label} (number): ").strip()
                 number = int(picked) if picked.isdigit() else 0
-                chosen = options[number - 1] if 1 <= number <= len(options) else None
-                state: dict[str, Any] = {"type": "static_select", "selected_option": chosen}
+                chosen = (
+                    options[number - 1]
+                    if 1 <= number <= len(options)
+                    else element.get("initial_option")
+                )
+                state = {"type": "static_select", "selected_option": chosen}
             elif element.get("type") == "datepicker":
                 state = {
                     "type": "datepicker",
                     "selected_date": ask(f"  {label} (YYYY-MM-DD): ") or None,
                 }
             else:
-                state = {"type": "plain_text_input", "value": ask(f"  {label}: ") or None}
+                initial = element.get("initial_value")
+                shown = f"  {label} (empty = {initial!r}): " if initial else f"  {label}: "
+                state = {"type": "plain_text_input", "value": ask(shown) or initial or None}
             values[str(block.get("block_id"))] = {action_id: state}
         response = self.driver.view_submission(
             str(view.get("callback_id", "")),
@@ -305,6 +386,12 @@ def step(sandbox: Sandbox, line: str, ask: Ask | None) -> list[str]:
         return sandbox.reply(line[6:])
     if line == "home":
         return sandbox.home()
+    if line.startswith("say "):
+        return sandbox.say(line[4:])
+    if line.startswith("unfurl "):
+        return sandbox.unfurl(line[7:].strip())
+    if line.startswith("shortcut"):
+        return sandbox.shortcut(line[8:].strip(), ask)
     if line.startswith("/"):
         return sandbox.command(line, ask)
     return ["  Type /promise <text>, a button number, or help."]

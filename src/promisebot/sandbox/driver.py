@@ -76,15 +76,18 @@ class _Sends(Generic[P]):
 class SlackDriver(SlackPayloads):
     """Plays Slack towards the bot at `events_url` (e.g. `http://127.0.0.1:3000/slack/events`).
 
-    `command`, `block_action`, `view_submission` and `event` take the arguments of the
-    `*_payload` / `event_envelope` builders and return the bot's `httpx.Response`;
-    `signed(...)` gives a driver that signs differently or sends Slack's retry headers.
-    Close it (or use `with`).
+    `command`, `block_action`, `view_submission`, `message_shortcut`, `global_shortcut`,
+    `block_suggestion` and `event` take the arguments of the `*_payload` / `event_envelope`
+    builders and return the bot's `httpx.Response`; `signed(...)` gives a driver that signs
+    differently or sends Slack's retry headers. Close it (or use `with`).
     """
 
     command = _Sends(SlackPayloads.command_payload, _form)
     block_action = _Sends(SlackPayloads.block_action_payload, _interaction)
     view_submission = _Sends(SlackPayloads.view_submission_payload, _interaction)
+    message_shortcut = _Sends(SlackPayloads.message_shortcut_payload, _interaction)
+    global_shortcut = _Sends(SlackPayloads.global_shortcut_payload, _interaction)
+    block_suggestion = _Sends(SlackPayloads.block_suggestion_payload, _interaction)
     event = _Sends(SlackPayloads.event_envelope, _json)
 
     def __init__(

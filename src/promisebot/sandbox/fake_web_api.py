@@ -4,6 +4,7 @@ trigger ids) and the Slack-shaped answer, or refusal, to each Web API method."""
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,14 @@ MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_BLOCK_CHARS = 13_000
 TRIGGER_TTL_SECONDS = 3.0
 HISTORY_LIMIT = 100
+
+
+# Like Slack's autolinking: a link ends before a closing parenthesis or sentence punctuation.
+_TYPED_LINK = re.compile(r"https?://[^\s<>()]*[^\s<>().,;:!?]")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def error(code: str) -> JsonDict:
@@ -135,6 +144,48 @@ class FakeWorkspace:
                 "is_private": False,
                 "is_member": is_member,
             }
+
+    def post_user_message(
+        self, channel: str, user: str, typed: str, *, thread_ts: str | None = None
+    ) -> JsonDict:
+        """Store a message as a person typed it, the way Slack stores it: links wrapped as
+        `<url>` in the text and as `link` elements of a rich_text block."""
+        elements: list[JsonDict] = []
+        text_parts: list[str] = []
+        position = 0
+        for match in _TYPED_LINK.finditer(typed):
+            before = typed[position : match.start()]
+            if before:
+                elements.append({"type": "text", "text": before})
+                text_parts.append(_escape(before))
+            url = match.group(0)
+            elements.append({"type": "link", "url": url})
+            text_parts.append(f"<{_escape(url)}>")
+            position = match.end()
+        if typed[position:]:
+            elements.append({"type": "text", "text": typed[position:]})
+            text_parts.append(_escape(typed[position:]))
+        with self._lock:
+            ts = self._next_ts()
+            message: JsonDict = {
+                "client_msg_id": f"{self._counter:08d}-fake",
+                "type": "message",
+                "text": "".join(text_parts),
+                "user": user,
+                "ts": ts,
+                "team": self.team_id,
+                "blocks": [
+                    {
+                        "type": "rich_text",
+                        "block_id": f"b{self._counter}",
+                        "elements": [{"type": "rich_text_section", "elements": elements}],
+                    }
+                ],
+            }
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            self._messages[(channel, ts)] = {**message, "channel": channel}
+            return dict(message)
 
     def issue_trigger_id(self) -> str:
         """A trigger id that, like Slack's, opens one view and only within `trigger_ttl`."""
@@ -275,9 +326,31 @@ class FakeWorkspace:
         return {"ok": True, "channel": channel, "ts": ts}
 
     def _chat_unfurl(self, args: JsonDict, token: str | None) -> JsonDict:
+        """Like Slack: by channel + ts or by unfurl_id + source, and only for links that are
+        in that message (a composer draft's links are not known here, so any goes)."""
         unfurls = args.get("unfurls") or {}
+        channel, ts = args.get("channel"), args.get("ts")
+        unfurl_id, source = args.get("unfurl_id"), args.get("source")
+        if not ((channel and ts) or (unfurl_id and source)):
+            return error("invalid_arguments")
+        if not isinstance(unfurls, dict) or not unfurls:
+            return error("invalid_unfurls_format")
+        if channel and ts and not unfurl_id:
+            message = self._messages.get((str(channel), str(ts)))
+            if message is None:
+                return error("cannot_find_message")
+            text = str(message.get("text", "")).replace("&lt;", "<").replace("&gt;", ">")
+            text = text.replace("&amp;", "&")
+            if any(url not in text for url in unfurls):
+                return error("cannot_unfurl_url")
         self._unfurls.append(
-            {"channel": args.get("channel"), "ts": args.get("ts"), "unfurls": unfurls}
+            {
+                "channel": channel,
+                "ts": ts,
+                "unfurl_id": unfurl_id,
+                "source": source,
+                "unfurls": unfurls,
+            }
         )
         return {"ok": True}
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from promisebot.sandbox.fake_slack import FakeSlack
 from promisebot.sandbox.state_values import find_block_id
 
 VERIFICATION_TOKEN = "fake-verification-token"
+
+
+def _domain(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
 
 
 class SlackPayloads:
@@ -102,7 +108,7 @@ class SlackPayloads:
             "type": action_type,
             "action_ts": action_ts,
         }
-        if action_type in ("static_select", "overflow", "radio_buttons"):
+        if action_type in ("static_select", "external_select", "overflow", "radio_buttons"):
             action["selected_option"] = {
                 "text": {"type": "plain_text", "text": value},
                 "value": value,
@@ -156,6 +162,105 @@ class SlackPayloads:
             "is_enterprise_install": False,
             "enterprise": None,
         }
+
+    def message_shortcut_payload(
+        self,
+        callback_id: str,
+        message: dict[str, Any],
+        *,
+        user: str = "U_REPORTER",
+        channel: str = "C_NEWSROOM",
+        trigger_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A `message_action`: a message shortcut used on `message` (as Slack stores it; a
+        `channel` key in it is dropped, as Slack sends the channel beside the message)."""
+        message = {k: v for k, v in message.items() if k != "channel"}
+        return {
+            "type": "message_action",
+            "token": VERIFICATION_TOKEN,
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.team_id, "domain": "example"},
+            "user": {"id": user, "name": self._user_name(user), "team_id": self.team_id},
+            "channel": {"id": channel, "name": self._channel_name(channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": trigger_id or self._trigger_id(),
+            "response_url": self._response_url(callback_id),
+            "message_ts": message.get("ts", ""),
+            "message": message,
+        }
+
+    def global_shortcut_payload(
+        self, callback_id: str, *, user: str = "U_REPORTER", trigger_id: str | None = None
+    ) -> dict[str, Any]:
+        """A `shortcut`: a global shortcut from the ⚡ menu or the search bar."""
+        return {
+            "type": "shortcut",
+            "token": VERIFICATION_TOKEN,
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.team_id, "domain": "example"},
+            "user": {"id": user, "username": self._user_name(user), "team_id": self.team_id},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": trigger_id or self._trigger_id(),
+        }
+
+    def block_suggestion_payload(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = "U_REPORTER",
+        view: dict[str, Any] | None = None,
+        block_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A `block_suggestion`: the options request of an external select in a modal."""
+        view = view or {"id": "V0001", "type": "modal", "blocks": []}
+        return {
+            "type": "block_suggestion",
+            "user": self._user(user),
+            "container": {"type": "view", "view_id": view.get("id", "")},
+            "api_app_id": self.api_app_id,
+            "token": VERIFICATION_TOKEN,
+            "action_id": action_id,
+            "block_id": block_id or find_block_id(view.get("blocks", []), action_id) or "b",
+            "value": value,
+            "team": {"id": self.team_id, "domain": "example"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+        }
+
+    def link_shared_event(
+        self,
+        urls: list[str],
+        *,
+        user: str = "U_REPORTER",
+        channel: str = "C_NEWSROOM",
+        message_ts: str | None = None,
+        unfurl_id: str | None = None,
+        source: str = "conversations_history",
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
+        """`link_shared` for links on the app's unfurl domains; from the composer Slack sends
+        a made-up message_ts, and only the unfurl_id can be used."""
+        ts = message_ts or f"{time.time():.6f}"
+        event: dict[str, Any] = {
+            "type": "link_shared",
+            "channel": channel,
+            "is_bot_user_member": True,
+            "user": user,
+            "message_ts": ts,
+            "unfurl_id": unfurl_id or f"{channel}.{ts}.{uuid.uuid4().hex}",
+            "source": source,
+            "links": [{"domain": _domain(url), "url": url} for url in urls],
+            "event_ts": f"{time.time():.6f}",
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return event
 
     def thread_message_event(
         self,

@@ -4,7 +4,7 @@ in-memory catalog (see `services.catalog`); a card is read in three queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,12 +19,15 @@ from promisebot.domain import (
     Rating,
     UnknownTracker,
     days_between,
+    page_key,
 )
 from promisebot.search import SearchDoc
 from promisebot.services.catalog import Catalog, CatalogCache
 
 CARD_EVIDENCE = 5
 CARD_HISTORY = 6
+# A typeahead's text is a few words; more only costs ranking time.
+SUGGEST_QUERY_MAX = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,16 @@ class PromiseSummary:
     rating: Rating
     rated_at: datetime
     deadline: Deadline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseChoice:
+    """A promise as a typeahead offers it, straight from the search index (no row read)."""
+
+    id: int
+    tracker: str
+    external_id: str
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +179,31 @@ class LookupService:
     def card(self, promise_id: int) -> PromiseCard:
         with self._db.reading() as uow:
             return self._card(uow, promise_id)
+
+    def suggest(self, query: str, limit: int = 20) -> tuple[PromiseChoice, ...]:
+        """The best matches for what someone is typing, ranked as `/promise` ranks them
+        (exact ids first); nothing for blank text."""
+        text = " ".join(query[:SUGGEST_QUERY_MAX].split())
+        if not text or limit < 1:
+            return ()
+        with self._db.reading() as uow:
+            index = self._catalog.current(uow).index
+        return tuple(
+            PromiseChoice(hit.doc.key, hit.doc.tracker, hit.doc.external_id, hit.doc.title)
+            for hit in index.rank(text, limit)
+        )
+
+    def cards_for_pages(self, urls: Sequence[str]) -> dict[str, PromiseCard]:
+        """The card of the promise whose public page each link is (by `page_key`, so scheme,
+        `www.`, trailing slash, query and fragment do not matter); unknown links are left
+        out, and a page two promises share shows the first."""
+        keys = {url: page_key(url) for url in urls}
+        with self._db.reading() as uow:
+            found: dict[str, int] = {}
+            for promise in uow.promises.by_source_keys(list(keys.values())):
+                found.setdefault(promise.source_key, promise.id)
+            cards = {key: self._card(uow, promise_id) for key, promise_id in found.items()}
+        return {url: cards[key] for url, key in keys.items() if key in cards}
 
     def find_one(self, query: str) -> PromiseSummary:
         """Resolve a query that must name one promise (commands like `snooze <id>`)."""

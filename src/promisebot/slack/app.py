@@ -17,13 +17,16 @@ from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
 from promisebot.slack.listeners import (
+    capture,
     deadlines,
     evidence,
     follows,
     home,
     lookup,
+    picker,
     proposals,
     reminders,
+    unfurls,
 )
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
@@ -72,6 +75,9 @@ def create_app(
     follows.register(app, router, services, messenger)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
+    picker.register(app, services, messenger)
+    capture.register(app, services, messenger)
+    unfurls.register(app, services, messenger)
     _register_error_handler(app, messenger)
     return app
 

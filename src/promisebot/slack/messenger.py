@@ -121,6 +121,22 @@ class Messenger:
         response = self.client.conversations_open(users=user)
         return str((response.get("channel") or {})["id"])
 
+    def unfurl(
+        self,
+        unfurls: dict[str, dict[str, Any]],
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        unfurl_id: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Attach previews to links: by `unfurl_id` + `source` when Slack gave them (the only
+        way for a message still in the composer), else by the message's channel and ts."""
+        if unfurl_id and source:
+            self.client.chat_unfurl(unfurl_id=unfurl_id, source=source, unfurls=unfurls)
+        else:
+            self.client.chat_unfurl(channel=channel, ts=ts, unfurls=unfurls)
+
     def permalink(self, channel: str, ts: str) -> str | None:
         try:
             response = self.client.chat_getPermalink(channel=channel, message_ts=ts)

@@ -160,3 +160,134 @@ class ThreadMessage:
             typed_text(rest).strip(),
             mention.group("user").upper() if mention else None,
         )
+
+
+# -- shortcuts, typeahead and shared links -------------------------------------------------
+
+_BARE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>|]+")
+_TRAILING = ".,;:!?'\"\u201d\u2019"
+
+
+def _trim(url: str) -> str:
+    """A bare URL without the punctuation that ends the sentence around it."""
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
+
+
+def text_links(text: str) -> list[str]:
+    """Links in Slack message text, in order: the wrapped forms (`<url>`, `<url|label>`; not
+    mentions), then bare ones elsewhere."""
+    links: list[str] = []
+    for match in _MARKUP.finditer(text):
+        target = match.group(1).partition("|")[0].strip()
+        if target and target[0] not in "@#!" and not any(ch.isspace() for ch in target):
+            links.append(decode_entities(target))
+    rest = _MARKUP.sub(" ", text)
+    links += [_trim(decode_entities(found)) for found in _BARE.findall(rest)]
+    return links
+
+
+def _block_links(value: Any) -> list[str]:
+    """Links in blocks: rich_text `link` elements and mrkdwn text, depth first."""
+    links: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            if item.get("type") == "link" and isinstance(item.get("url"), str):
+                links.append(item["url"])
+            elif item.get("type") == "mrkdwn" and isinstance(item.get("text"), str):
+                links += text_links(item["text"])
+            else:
+                stack.extend(reversed(list(item.values())))
+    return links
+
+
+def message_links(message: dict[str, Any]) -> tuple[str, ...]:
+    """Every distinct link in a message (text first, then its blocks and attachments)."""
+    found = text_links(str(message.get("text") or ""))
+    found += _block_links(message.get("blocks") or [])
+    found += _block_links(message.get("attachments") or [])
+    return tuple(dict.fromkeys(link for link in found if link))
+
+
+@dataclass(frozen=True, slots=True)
+class MessageShortcutRequest:
+    """A message shortcut (`message_action`): who, on which message, and its links."""
+
+    user_id: str
+    callback_id: str
+    trigger_id: str
+    channel_id: str | None
+    message_ts: str | None
+    thread_ts: str | None  # the thread the message is in, if it is a reply
+    response_url: str | None
+    readable: bool  # False when Slack sent none of the message's content
+    links: tuple[str, ...]
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> MessageShortcutRequest:
+        message = body.get("message") or {}
+        readable = any(message.get(key) for key in ("text", "blocks", "attachments", "files"))
+        return cls(
+            user_id=str((body.get("user") or {}).get("id", "")),
+            callback_id=str(body.get("callback_id", "")),
+            trigger_id=str(body.get("trigger_id", "")),
+            channel_id=(body.get("channel") or {}).get("id"),
+            message_ts=message.get("ts") or body.get("message_ts"),
+            thread_ts=message.get("thread_ts"),
+            response_url=body.get("response_url"),
+            readable=readable,
+            links=message_links(message),
+        )
+
+    @property
+    def thread_root(self) -> str | None:
+        """Where a reply to this message goes: its thread, or a new thread under it."""
+        return self.thread_ts or self.message_ts
+
+
+@dataclass(frozen=True, slots=True)
+class OptionsRequest:
+    """A typeahead asking for options (`block_suggestion`)."""
+
+    user_id: str
+    action_id: str
+    value: str
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> OptionsRequest:
+        return cls(
+            user_id=str((body.get("user") or {}).get("id", "")),
+            action_id=str(body.get("action_id", "")),
+            value=str(body.get("value") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSharedRequest:
+    """A `link_shared` event: where to unfurl (a posted message by channel and ts, or a
+    draft in the composer by unfurl id and source) and the links on our domains."""
+
+    user_id: str
+    channel_id: str | None
+    message_ts: str | None
+    unfurl_id: str | None
+    source: str | None  # "conversations_history" | "composer"
+    urls: tuple[str, ...]
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> LinkSharedRequest:
+        links = event.get("links") or []
+        urls = [str(item.get("url") or "") for item in links if isinstance(item, dict)]
+        return cls(
+            user_id=str(event.get("user", "")),
+            channel_id=event.get("channel") or None,
+            message_ts=event.get("message_ts") or None,
+            unfurl_id=event.get("unfurl_id") or None,
+            source=event.get("source") or None,
+            urls=tuple(dict.fromkeys(url for url in urls if url)),
+        )

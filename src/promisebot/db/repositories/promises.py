@@ -54,6 +54,14 @@ class PromiseRepository(Repository):
             statement = statement.where(Tracker.slug == tracker_slug)
         return self._session.scalars(statement).all()
 
+    def by_source_keys(self, keys: Sequence[str]) -> Sequence[Promise]:
+        """Promises whose public page has one of these `page_key`s (lowest id first)."""
+        wanted = [key for key in dict.fromkeys(keys) if key]
+        if not wanted:
+            return []
+        statement = select(Promise).where(Promise.source_key.in_(wanted)).order_by(Promise.id)
+        return self._session.scalars(statement).all()
+
     def overdue(
         self, today: date, tracker_id: int | None, limit: int
     ) -> tuple[Sequence[Promise], int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from promisebot import changes
 from promisebot.db.models import Evidence
@@ -19,7 +20,7 @@ from promisebot.domain import (
     PromiseNotFound,
     url_problem,
 )
-from promisebot.services.evidence.link_titles import clean_title
+from promisebot.services.evidence.link_titles import clean_title, is_public_address
 from promisebot.services.permissions import Permissions
 
 ADD_EVIDENCE = "add evidence"
@@ -36,7 +37,9 @@ class InvalidEvidence(DomainError):
 
 class EvidenceAlreadyListed(InvalidEvidence):
     def __init__(self, external_id: str) -> None:
-        super().__init__({"url": f"That link is already listed as evidence for `{external_id}`."})
+        super().__init__(
+            {"url": f"That link is already on the card: listed as evidence for `{external_id}`."}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +53,43 @@ class EvidenceAdded:
     needs_title: bool  # no title was given: worth fetching the page's own title
 
 
+def private_link_problem(url: str) -> str | None:
+    """Why a link to a private or loopback address cannot be evidence, or None. Only names
+    are judged here (an address typed as the host, or `localhost`); the title fetch checks
+    what a name resolves to."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"'{host}' is this machine, not a public page; evidence must be a public link."
+    try:
+        public = is_public_address(host)
+    except ValueError:
+        return None  # a name, not an address
+    if public:
+        return None
+    return f"{host} is a private or loopback address; evidence must be a public link."
+
+
 def evidence_problems(
-    *, url: str, title: str, publisher: str, note: str, published_on: date | None, today: date
+    *,
+    url: str,
+    title: str,
+    publisher: str,
+    note: str,
+    published_on: date | None,
+    today: date,
+    allow_private: bool = False,
 ) -> dict[str, str]:
     """Field errors for new evidence (empty when it is fine); text is expected stripped."""
     errors: dict[str, str] = {}
     problem = url_problem(url) if url else "Paste the link to the evidence."
+    if url and not allow_private:
+        problem = private_link_problem(url) or problem
     if problem:
         errors["url"] = problem
     for field, text, limit in (
@@ -74,15 +108,37 @@ def evidence_problems(
 class EvidenceService:
     """Adding evidence is for editors; filling in a fetched title is the bot's own doing."""
 
-    def __init__(self, db: Database, clock: Clock, permissions: Permissions) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        permissions: Permissions,
+        *,
+        allow_private_links: bool = False,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._permissions = permissions
+        # PROMISEBOT_ALLOW_PRIVATE_FETCH: a newsroom on its own network may cite its intranet.
+        self._allow_private = allow_private_links
 
     def check_may_add(self, user_id: str) -> None:
         """Raise NotAnEditor unless the user may add evidence (asked before a form opens,
         so nobody fills one in only to be refused)."""
         self._permissions.require_editor(user_id, ADD_EVIDENCE)
+
+    def link_problem(self, url: str) -> str | None:
+        """Why this link cannot be evidence (not http/https, private address…), or None;
+        for offering only usable links in a form before anything is submitted."""
+        return evidence_problems(
+            url=url.strip(),
+            title="",
+            publisher="",
+            note="",
+            published_on=None,
+            today=self._clock().date(),
+            allow_private=self._allow_private,
+        ).get("url")
 
     def add(
         self,
@@ -106,6 +162,7 @@ class EvidenceService:
             note=note,
             published_on=published_on,
             today=now.date(),
+            allow_private=self._allow_private,
         )
         if errors:
             raise InvalidEvidence(errors)

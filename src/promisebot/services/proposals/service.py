@@ -44,6 +44,8 @@ from promisebot.services.proposals.workflow import (
 )
 from promisebot.settings import Settings
 
+PROPOSE = "propose rating changes"
+
 
 class ProposalService:
     def __init__(
@@ -56,9 +58,14 @@ class ProposalService:
 
     # -- proposing -------------------------------------------------------------------------
 
+    def check_may_propose(self, user: str) -> None:
+        """Raise NotAnEditor unless the user may propose (asked before a form opens whose
+        promise is not chosen yet, so nobody fills one in only to be refused)."""
+        self._permissions.require_editor(user, PROPOSE)
+
     def draft(self, promise_id: int, user: str) -> ProposalDraft:
         """What the propose modal offers; editors only."""
-        self._permissions.require_editor(user, "propose rating changes")
+        self.check_may_propose(user)
         with self._db.reading() as uow:
             promise = uow.promises.get(promise_id)
             if promise is None:

@@ -48,6 +48,11 @@ class Act:
     UNFOLLOW = "promise.unfollow"
     UNFOLLOW_SUBSCRIPTION = "follow.remove"
     FOLLOW_PREFERENCE = "follow.preference"
+    LOOK_UP = "promise.look_up"
+    # The typeahead promise pickers; one options listener answers every `picker.` id.
+    PICK_FOR_EVIDENCE = "picker.evidence"
+    PICK_FOR_PROPOSAL = "picker.proposal"
+    PICK_TO_LOOK_UP = "picker.look_up"
 
 
 class Views:
@@ -57,6 +62,17 @@ class Views:
     REJECT = "proposal.reject_modal"
     POST_PROPOSAL = "proposal.post_modal"
     EVIDENCE = "evidence.modal"
+    CAPTURE_EVIDENCE = "capture.evidence_modal"
+    CAPTURE_PROPOSAL = "capture.proposal_modal"
+    LOOK_UP = "lookup.modal"
+
+
+class Shortcuts:
+    """Shortcut callback ids, as declared in app_manifest.yml."""
+
+    ADD_EVIDENCE = "capture.add_evidence"
+    PROPOSE = "capture.propose"
+    LOOK_UP = "lookup.shortcut"
 
 
 @dataclass(frozen=True, slots=True)

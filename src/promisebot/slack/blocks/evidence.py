@@ -64,6 +64,27 @@ def evidence_modal(card: PromiseCard, modal: ModalContext) -> dict[str, Any]:
             max_length=URL_MAX,
             hint="The article, document or record; http or https.",
         ),
+        *detail_inputs(),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Views.EVIDENCE,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Add evidence", 24),
+        "submit": plain_text("Add", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def detail_inputs(note: str = "") -> list[Block]:
+    """Title, publisher, publication date and note: the inputs every evidence form has."""
+    note_input = text_input(
+        NOTE, action_id(NOTE), "Note", optional=True, multiline=True, max_length=NOTE_MAX
+    )
+    if note:
+        note_input["element"]["initial_value"] = note[:NOTE_MAX]
+    return [
         text_input(
             TITLE,
             action_id(TITLE),
@@ -82,19 +103,8 @@ def evidence_modal(card: PromiseCard, modal: ModalContext) -> dict[str, Any]:
             "label": plain_text("Published on"),
             "element": {"type": "datepicker", "action_id": action_id(PUBLISHED_ON)},
         },
-        text_input(
-            NOTE, action_id(NOTE), "Note", optional=True, multiline=True, max_length=NOTE_MAX
-        ),
+        note_input,
     ]
-    return {
-        "type": "modal",
-        "callback_id": Views.EVIDENCE,
-        "private_metadata": modal.dump(),
-        "title": plain_text("Add evidence", 24),
-        "submit": plain_text("Add", 24),
-        "close": plain_text("Cancel", 24),
-        "blocks": blocks,
-    }
 
 
 def read_evidence_form(values: dict[str, Any]) -> EvidenceForm:

@@ -4,8 +4,9 @@ submitted state back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,33 @@ def propose_modal(
             )
         )
     blocks += [
+        *propose_inputs(draft.choices, tz, rated_at=draft.rated_at),
+        context(_approvals_needed(draft)),
+    ]
+    if ask_channel:
+        blocks.insert(-1, channel_input(draft.last_channel))
+    return {
+        "type": "modal",
+        "callback_id": Views.PROPOSE,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Propose a rating", 24),
+        "submit": plain_text("Propose", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": blocks,
+    }
+
+
+def propose_inputs(
+    choices: Sequence[Rating],
+    tz: ZoneInfo,
+    *,
+    rated_at: datetime | None = None,
+    links: Sequence[str] = (),
+    rationale_placeholder: str = "",
+) -> list[Block]:
+    """New rating, rationale, evidence links (prefilled with `links`) and effective date:
+    the inputs of every propose form, with the block ids `read_propose_form` reads."""
+    inputs: list[Block] = [
         {
             "type": "input",
             "block_id": RATING,
@@ -103,7 +131,7 @@ def propose_modal(
                 "type": "static_select",
                 "action_id": field_action(RATING),
                 "placeholder": plain_text("Pick a rating", 150),
-                "options": [_rating_option(rating) for rating in draft.choices],
+                "options": [_rating_option(rating) for rating in choices],
             },
         },
         text_input(
@@ -112,6 +140,7 @@ def propose_modal(
             "Rationale",
             multiline=True,
             max_length=RATIONALE_MAX,
+            placeholder=rationale_placeholder,
             hint="Why the rating should change; the reviewers and the history will show it.",
         ),
         text_input(
@@ -130,24 +159,15 @@ def propose_modal(
             "optional": True,
             "label": plain_text("Effective date"),
             "hint": plain_text(
-                f"Leave empty for the day it is approved; not before "
-                f"{format_day(draft.rated_at, tz)}."
+                "Leave empty for the day it is approved"
+                + (f"; not before {format_day(rated_at, tz)}." if rated_at else ".")
             ),
             "element": {"type": "datepicker", "action_id": field_action(EFFECTIVE_ON)},
         },
-        context(_approvals_needed(draft)),
     ]
-    if ask_channel:
-        blocks.insert(-1, channel_input(draft.last_channel))
-    return {
-        "type": "modal",
-        "callback_id": Views.PROPOSE,
-        "private_metadata": modal.dump(),
-        "title": plain_text("Propose a rating", 24),
-        "submit": plain_text("Propose", 24),
-        "close": plain_text("Cancel", 24),
-        "blocks": blocks,
-    }
+    if links:
+        inputs[2]["element"]["initial_value"] = "\n".join(links)[:LINKS_INPUT_MAX]
+    return inputs
 
 
 def _approvals_needed(draft: ProposalDraft) -> str:
