@@ -7,13 +7,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError
 from promisebot.services import Services
 from promisebot.services.evidence import InvalidEvidence
 from promisebot.services.proposals import InvalidProposal
+from promisebot.slack.acks import after_ack, run_after_ack
 from promisebot.slack.blocks import capture as render
 from promisebot.slack.blocks import evidence as evidence_form
 from promisebot.slack.blocks import proposal_modals
@@ -128,6 +129,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     # -- Add as evidence ---------------------------------------------------------------------
 
     @app.shortcut(Shortcuts.ADD_EVIDENCE)
+    @after_ack
     def handle_evidence_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         start_from_message(
@@ -135,7 +137,13 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         )
 
     @app.view(Views.CAPTURE_EVIDENCE)
-    def handle_evidence_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_evidence_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         submitted = read_submission(ack, view, Act.PICK_FOR_EVIDENCE)
         if submitted is None:
@@ -169,8 +177,12 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             ack(response_action="errors", errors={PROMISE: str(error)})
             return
         ack()
-        reply_in_thread(user, capture, render.added_in_thread_message(added))
-        fetch_title_later(services, added)
+
+        def confirm() -> None:
+            reply_in_thread(user, capture, render.added_in_thread_message(added))
+            fetch_title_later(services, added)
+
+        run_after_ack(context, request, confirm)
 
     def reply_in_thread(user: str, capture: render.CaptureContext, message: Message) -> None:
         """Under the message the evidence came from; where the bot may not post, to the
@@ -190,6 +202,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         return render.proposal_capture_modal(capture, tz)
 
     @app.shortcut(Shortcuts.PROPOSE)
+    @after_ack
     def handle_propose_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         start_from_message(
@@ -197,6 +210,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         )
 
     @app.action(Act.PICK_FOR_PROPOSAL)
+    @after_ack
     def handle_proposal_pick(ack: Ack, body: dict[str, Any]) -> None:
         """A promise chosen: show its current rating and offer only the other ones."""
         ack()
@@ -220,7 +234,13 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             log.info("proposal form not updated: %s", error.response.get("error"))
 
     @app.view(Views.CAPTURE_PROPOSAL)
-    def handle_proposal_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_proposal_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         submitted = read_submission(ack, view, Act.PICK_FOR_PROPOSAL)
         if submitted is None:
@@ -252,4 +272,8 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             ack(response_action="errors", errors={PROMISE: str(error)})
             return
         ack()
-        notifier.publish_new(proposal, origin_channel=capture.channel_id)
+        run_after_ack(
+            context,
+            request,
+            lambda: notifier.publish_new(proposal, origin_channel=capture.channel_id),
+        )

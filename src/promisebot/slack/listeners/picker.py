@@ -7,11 +7,12 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError
 from promisebot.services import Services
+from promisebot.slack.acks import after_ack, run_after_ack
 from promisebot.slack.blocks import picker as render
 from promisebot.slack.blocks.common import Act, Shortcuts, Views
 from promisebot.slack.blocks.lookup import card_message, error_message
@@ -41,6 +42,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         ack(options=render.promise_options(choices))
 
     @app.shortcut(Shortcuts.LOOK_UP)
+    @after_ack
     def handle_look_up_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         trigger_id = str(body.get("trigger_id", ""))
@@ -50,6 +52,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             log.warning("look-up modal not opened: %s", error.response.get("error"))
 
     @app.action(Act.PICK_TO_LOOK_UP)
+    @after_ack
     def handle_look_up_pick(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -68,7 +71,13 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             log.info("look-up modal not updated: %s", error.response.get("error"))
 
     @app.view(Views.LOOK_UP)
-    def handle_look_up_share(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_look_up_share(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         channel = render.shared_channel((view.get("state") or {}).get("values") or {})
         metadata = str(view.get("private_metadata") or "")
@@ -76,8 +85,11 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             ack(response_action="errors", errors={render.CHANNEL: "Pick a channel."})
             return
         ack()
+        run_after_ack(context, request, lambda: share(user, int(metadata), channel))
+
+    def share(user: str, promise_id: int, channel: str) -> None:
         try:
-            card = services.lookup.card(int(metadata))
+            card = services.lookup.card(promise_id)
         except DomainError as error:
             messenger.tell(user, error_message(str(error)))
             return

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError
 from promisebot.services import Services
+from promisebot.slack.acks import after_ack
 from promisebot.slack.blocks.common import Act
 from promisebot.slack.blocks.lookup import card_message, error_message
 from promisebot.slack.blocks.unfurls import unfurl_blocks
@@ -24,6 +25,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     tz = services.settings.tz
 
     @app.event("link_shared")
+    @after_ack
     def handle_link_shared(event: dict[str, Any]) -> None:
         request = LinkSharedRequest.from_event(event)
         cards = services.lookup.cards_for_pages(request.urls)
@@ -43,6 +45,7 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
             log.info("chat.unfurl refused: %s", error.response.get("error"))
 
     @app.action(Act.LOOK_UP)
+    @after_ack
     def handle_look_up(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
