@@ -1,6 +1,6 @@
 """Looking promises up: search, the card, lists by rating and of overdue promises, the
 scorecard, and the frozen read models they return. Search and pick-lists answer from the
-in-memory catalog (see `services.catalog`); a card is read in three queries."""
+in-memory catalog (see `catalog` beside it); a card is read in three queries."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from promisebot.domain import (
     page_key,
 )
 from promisebot.search import SearchDoc
-from promisebot.services.catalog import Catalog, CatalogCache
+from promisebot.services.lookup.catalog import Catalog, CatalogCache
 
 CARD_EVIDENCE = 5
 CARD_HISTORY = 6
