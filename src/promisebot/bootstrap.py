@@ -16,8 +16,8 @@ from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
+from promisebot.scheduler.roots import roots_job
 from promisebot.services import Services
-from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
@@ -53,7 +53,8 @@ class Runtime:
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
         proposals = self.services.proposals
-        return [expiry_job(proposals, ProposalNotifier(proposals, self.settings, self.messenger))]
+        notifier = ProposalNotifier(proposals, self.settings, self.messenger)
+        return [expiry_job(proposals, notifier), roots_job(notifier, self.services.clock)]
 
     def with_scheduler(self) -> tuple[Runtime, PromisebotScheduler]:
         """A scheduler for this process (not started), and a runtime whose schedule commands
@@ -97,7 +98,6 @@ def build_services(
         schedules=ScheduleService(db, settings, clock, permissions),
         digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
-        deliveries=DeliveryService(db, clock),
     )
 
 

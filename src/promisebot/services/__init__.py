@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
-from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
@@ -43,4 +42,3 @@ class Services:
     # sets it to `PromisebotScheduler.sync` so the change takes effect without waiting.
     on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     proposals: ProposalService
-    deliveries: DeliveryService
