@@ -8,9 +8,13 @@ import contextlib
 import select
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import Connection, create_engine, text
+import psycopg
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from promisebot.db.urls import normalize_url
@@ -102,3 +106,51 @@ class CuttableProxy:
         except OSError:
             for sock in (client, upstream):
                 sock.close()
+
+
+def transient_error(statement: str = "COMMIT") -> OperationalError:
+    """What psycopg raises when the server's socket closes under a statement (as in
+    tests/db/test_retry.py, where the error is provoked for real)."""
+    cause = psycopg.OperationalError(
+        "consuming input failed: server closed the connection unexpectedly"
+    )
+    return OperationalError(statement, {}, cause)
+
+
+@contextmanager
+def lost_commit(*, landed: bool, times: int = 1) -> Iterator[list[int]]:
+    """The next `times` COMMITs fail as if the connection dropped while committing: after
+    the database applied the transaction (`landed`), or before. Yields the failures seen."""
+    seen: list[int] = []
+    hook = "after_commit" if landed else "before_commit"
+
+    def fail(_session: Session) -> None:
+        if len(seen) < times:
+            seen.append(1)
+            raise transient_error()
+
+    event.listen(Session, hook, fail)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, hook, fail)
+
+
+@contextmanager
+def failing_statements(matching: str = "", *, times: int | None = None) -> Iterator[list[str]]:
+    """Every statement of `engine`s whose SQL starts with `matching` (all by default) fails
+    with a lost connection, `times` times or until the block ends. Yields the failed SQL."""
+    failed: list[str] = []
+
+    def fail(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(matching.upper()) and (
+            times is None or len(failed) < times
+        ):
+            failed.append(statement)
+            raise transient_error(statement)
+
+    event.listen(Engine, "before_cursor_execute", fail)
+    try:
+        yield failed
+    finally:
+        event.remove(Engine, "before_cursor_execute", fail)

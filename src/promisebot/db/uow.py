@@ -129,9 +129,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            self.session.rollback()
-        self.session.close()
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
         if isinstance(exc, IntegrityError):
             raise WriteConflict(str(exc.orig)) from exc
 
