@@ -5,6 +5,7 @@ to `/promise remind` and `snooze`, with those commands' usage text."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from promisebot.services.reminders import (
@@ -160,6 +161,15 @@ def _pack(content: DigestContent, tz: ZoneInfo) -> tuple[list[Block], int]:
     if content.total_due > shown:
         blocks.append(_more(content.total_due - shown))
     return blocks, shown
+
+
+DIGEST_EVENT_TYPE = "promisebot_digest"
+
+
+def digest_metadata(run_id: int) -> dict[str, Any]:
+    """Slack message metadata on a digest: its run, so a post whose ts was not recorded is
+    found again instead of posted twice."""
+    return {"event_type": DIGEST_EVENT_TYPE, "event_payload": {"digest_run_id": run_id}}
 
 
 def render_digest(content: DigestContent, tz: ZoneInfo) -> Message:
