@@ -4,6 +4,7 @@ that re-runs a whole unit of work on a fresh connection."""
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import sqlite3
 import threading
@@ -397,3 +398,18 @@ def test_a_failure_before_commit_is_not_an_unknown_commit(retrying: Database) ->
             if len(seen) == 1:
                 raise transient_error()
     assert seen == [False, False]
+
+
+def test_every_service_transaction_is_a_retrying_one() -> None:
+    """A unit of work opened once (`db.transaction()`, `db.reading()`) would not survive a
+    blip: services, jobs and listeners open theirs with `db.attempts()`."""
+    package = Path(__file__).parents[2] / "src" / "promisebot"
+    single_shot = re.compile(r"\.(transaction|reading)\(\)")
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for folder in ("services", "scheduler", "slack")
+        for path in sorted((package / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if single_shot.search(line)
+    ]
+    assert offenders == []
