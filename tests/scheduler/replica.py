@@ -25,7 +25,14 @@ from tests.clock import FakeClock
 
 
 class DyingMessenger(Messenger):
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Posted:
         os._exit(3)
 
 
