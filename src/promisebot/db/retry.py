@@ -69,7 +69,7 @@ def describe(error: BaseException) -> str:
 class RetryPolicy:
     """A few attempts within a time budget, with exponential backoff and jitter.
 
-    The budget is counted from the first attempt; no retry starts once it would end after
+    The budget is counted from the first failure; no retry starts once it would end after
     the budget. Jitter keeps the replicas a blip disconnected together from coming back in
     lock-step.
     """
@@ -86,12 +86,12 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.first_delay * 2.0 ** (failures - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def next_delay(self, failures: int, started: float) -> float | None:
+    def next_delay(self, failures: int, first_failure: float) -> float | None:
         """The wait before the next attempt, or None when the attempts or budget are spent."""
         if failures >= self.attempts:
             return None
         delay = self.delay_after(failures)
-        if self.clock() - started + delay > self.budget_seconds:
+        if self.clock() - first_failure + delay > self.budget_seconds:
             return None
         return delay
 

@@ -166,7 +166,7 @@ class Attempt:
         if exc is None or not is_transient(exc):
             return False
         self.commit_unknown = self._uow.commit_failed
-        delay = self._retry.policy.next_delay(self.number, self._retry.started)
+        delay = self._retry.next_delay(self.number)
         if delay is None:
             # Left to the caller to log once, with its traceback.
             exc.add_note(f"promisebot: gave up after {self.number} database attempt(s)")
@@ -183,9 +183,17 @@ class Attempt:
 
 
 class _Retry:
+    """One unit of work's retry budget, counted from its first failure: an attempt that was
+    merely slow (a cold cache, a busy server) still gets its retries."""
+
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
-        self.started = policy.clock()
+        self._first_failure: float | None = None
+
+    def next_delay(self, failures: int) -> float | None:
+        if self._first_failure is None:
+            self._first_failure = self.policy.clock()
+        return self.policy.next_delay(failures, self._first_failure)
 
 
 class Database:
