@@ -21,7 +21,7 @@ from promisebot.db.models import AuditEvent
 from promisebot.db.retry import RetryPolicy, describe, is_transient
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.db.urls import normalize_url
-from tests.conftest import postgres_only
+from tests.databases import postgres_only
 from tests.db.blips import CuttableProxy, backend_pid, terminate_backends
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -33,10 +33,10 @@ from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import Act
 from promisebot.slack.server import HttpServer, WsgiApp
 from tests.clock import FakeClock
-from tests.conftest import POSTGRES_URL, empty_all_tables
+from tests.databases import POSTGRES_URL, empty_all_tables
 from tests.db.blips import terminate_backends
-from tests.scheduler.support import add_schedule
-from tests.slack.conftest import SIGNING_SECRET, Bot
+from tests.factories import add_schedule
+from tests.slack.bot import SIGNING_SECRET, Bot
 from tests.slack.proposal_helpers import REVIEW, Desk, Root
 
 BOT_APP = "promisebot-blip-test"

@@ -14,15 +14,15 @@ from promisebot.db.retry import RetryPolicy
 from promisebot.domain import Verdict
 from promisebot.slack.blocks.common import Act
 from tests.db.blips import failing_statements
-from tests.slack.conftest import Bot
-from tests.slack.proposal_helpers import ED1, ED2, REVIEW, Desk, Root, start_desk
+from tests.slack.bot import Bot
+from tests.slack.proposal_helpers import ANNOUNCE, ED1, ED2, REVIEW, Desk, Root
 
 NOT_SAVED = "not saved — please try again"
 
 
 @pytest.fixture
 def desk(make_bot: Callable[..., Bot]) -> Desk:
-    desk = start_desk(make_bot)
+    desk = Desk(make_bot(review_channel=REVIEW, announce_channel=ANNOUNCE, fetch_link_titles=False))
     # Retries spent at once, so that an outage is an outage without waiting it out.
     desk.bot.db.retry = RetryPolicy(attempts=2, sleep=lambda _s: None)
     return desk
