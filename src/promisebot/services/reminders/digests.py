@@ -268,34 +268,35 @@ class DigestService:
     ) -> dict[int, DigestAnswer]:
         """The answers given to a posted digest's items since it was posted (from any
         replica, button or command), so its message can be re-rendered from the database."""
-        with self._db.reading() as uow:
-            run = uow.digests.run_at_message(channel_id, message_ts)
-            # A run's claim precedes its post; a digest posted by hand has only its ts.
-            since = run.claimed_at if run is not None else _ts_time(message_ts)
-            events = uow.audit.latest(
-                subject_type="promise",
-                subject_ids=promise_ids,
-                actions=(REVIEWED, SNOOZED, UNSNOOZED),
-                since=since,
-            )
-            answers: dict[int, DigestAnswer] = {}
-            for subject, event in events.items():
-                until = event.details.get("until")
-                kind: Literal["reviewed", "snoozed", "unsnoozed"] = (
-                    "reviewed"
-                    if event.action == REVIEWED
-                    else "snoozed"
-                    if event.action == SNOOZED
-                    else "unsnoozed"
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                run = uow.digests.run_at_message(channel_id, message_ts)
+                # A run's claim precedes its post; a digest posted by hand has only its ts.
+                since = run.claimed_at if run is not None else _ts_time(message_ts)
+                events = uow.audit.latest(
+                    subject_type="promise",
+                    subject_ids=promise_ids,
+                    actions=(REVIEWED, SNOOZED, UNSNOOZED),
+                    since=since,
                 )
-                answers[int(subject)] = DigestAnswer(
-                    promise_id=int(subject),
-                    kind=kind,
-                    by=event.actor,
-                    days=int(event.details.get("days") or 0),
-                    until=datetime.fromisoformat(until) if until else None,
-                )
-            return answers
+                answers: dict[int, DigestAnswer] = {}
+                for subject, event in events.items():
+                    until = event.details.get("until")
+                    kind: Literal["reviewed", "snoozed", "unsnoozed"] = (
+                        "reviewed"
+                        if event.action == REVIEWED
+                        else "snoozed"
+                        if event.action == SNOOZED
+                        else "unsnoozed"
+                    )
+                    answers[int(subject)] = DigestAnswer(
+                        promise_id=int(subject),
+                        kind=kind,
+                        by=event.actor,
+                        days=int(event.details.get("days") or 0),
+                        until=datetime.fromisoformat(until) if until else None,
+                    )
+        return answers
 
     # -- exactly-once claims -------------------------------------------------------------
 
