@@ -151,18 +151,21 @@ class LookupService:
         self._index_lock = threading.Lock()
 
     def search(self, query: str) -> LookupResult:
-        with self._db.reading() as uow:
-            result = self._current_index(uow).search(query)
-            ids = [hit.doc.key for hit in result.hits]
-            if result.kind == "match":
-                return LookupResult(query, "match", self._card(uow, ids[0]), ())
-            found = uow.promises.with_trackers(ids)
-            summaries = tuple(self._summary(found[key]) for key in ids if key in found)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                result = self._current_index(uow).search(query)
+                ids = [hit.doc.key for hit in result.hits]
+                if result.kind == "match":
+                    return LookupResult(query, "match", self._card(uow, ids[0]), ())
+                found = uow.promises.with_trackers(ids)
+                summaries = tuple(self._summary(found[key]) for key in ids if key in found)
         return LookupResult(query, result.kind, None, summaries)
 
     def card(self, promise_id: int) -> PromiseCard:
-        with self._db.reading() as uow:
-            return self._card(uow, promise_id)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                card = self._card(uow, promise_id)
+        return card
 
     def find_one(self, query: str) -> PromiseSummary:
         """Resolve a query that must name one promise (commands like `snooze <id>`)."""
@@ -187,30 +190,36 @@ class LookupService:
     def list_by_rating(
         self, rating: Rating, tracker_slug: str | None = None, limit: int = 20
     ) -> PromiseList:
-        with self._db.reading() as uow:
-            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
-            rows, total = uow.promises.by_rating(rating, tracker_id, limit)
-            items = tuple(self._summary(row) for row in rows)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+                rows, total = uow.promises.by_rating(rating, tracker_id, limit)
+                items = tuple(self._summary(row) for row in rows)
         return PromiseList(rating, tracker_slug, items, total)
 
     def list_overdue(self, tracker_slug: str | None = None, limit: int = 20) -> OverdueList:
         """Promises past their deadline and not rated Promise Kept or Promise Broken."""
-        with self._db.reading() as uow:
-            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
-            rows, total = uow.promises.overdue(self._today(), tracker_id, limit)
-            items = tuple(self._summary(row) for row in rows)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+                rows, total = uow.promises.overdue(self._today(), tracker_id, limit)
+                items = tuple(self._summary(row) for row in rows)
         return OverdueList(tracker_slug, items, total)
 
     def scorecard(self, tracker_slug: str | None = None) -> list[TrackerScore]:
-        with self._db.reading() as uow:
-            trackers = (
-                [_tracker(uow, tracker_slug)] if tracker_slug else list(uow.promises.all_trackers())
-            )
-            counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
-            return [
-                TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
-                for row in trackers
-            ]
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                trackers = (
+                    [_tracker(uow, tracker_slug)]
+                    if tracker_slug
+                    else list(uow.promises.all_trackers())
+                )
+                counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
+                scores = [
+                    TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
+                    for row in trackers
+                ]
+        return scores
 
     def _current_index(self, uow: UnitOfWork) -> SearchIndex:
         fingerprint = uow.promises.searchable_text_version()
