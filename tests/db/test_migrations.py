@@ -55,6 +55,26 @@ def test_head_down_past_the_cron_drop_and_up_again(fresh_database_url: str) -> N
     ]
 
 
+def test_catalog_version_row_comes_and_goes_with_its_migration(fresh_database_url: str) -> None:
+    migrate.upgrade(fresh_database_url)
+    db = Database(fresh_database_url)
+    try:
+        with db.reading() as uow:
+            assert uow.catalog.versions().search > 0
+        migrate.downgrade(fresh_database_url, "0004_deadlines_and_senior_rule")
+        assert "catalog_version" not in _tables(fresh_database_url)
+        migrate.upgrade(fresh_database_url)
+        with db.transaction() as uow:
+            before = uow.catalog.versions()
+            uow.catalog.touch_search()
+            uow.commit()
+        with db.reading() as uow:
+            after = uow.catalog.versions()
+        assert (after.search, after.standings) == (before.search + 1, before.standings)
+    finally:
+        db.dispose()
+
+
 def test_dropping_the_cron_column_keeps_schedules_and_their_digest_runs(
     fresh_database_url: str,
 ) -> None:

@@ -383,3 +383,18 @@ class Delivery(Base):
     channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(120), default="")
+
+
+class CatalogVersion(Base):
+    """One row of counters, bumped in the same transaction as the change they stand for, so
+    every replica learns with one primary-key read whether its in-memory copy is current."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped whenever a promise's searchable text may have changed (a new promise, an
+    # import that changed a title, description or tags, an alias).
+    search: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped whenever a promise's standing changes: its rating (or when it took effect) or
+    # its deadline.
+    standings: Mapped[int] = mapped_column(Integer, default=0)

@@ -59,6 +59,7 @@ class DeadlineService:
                 elif (due_on, label) != previous:
                     promise.due_on, promise.due_label = due_on, label
                     promise.updated_at = now
+                    uow.catalog.touch_standings()  # pick-lists show the deadline
                     uow.audit.record(
                         actor=user,
                         action="promise.deadline_set" if due_on else "promise.deadline_cleared",

@@ -14,6 +14,10 @@ from promisebot.services.trackers.records import EvidenceEntry, HistoryEntry, Pr
 
 IMPORT_ACTOR = "import"
 IMPORT_RATIONALE = "Rating updated by a tracker file import."
+# The promise fields lookups search; a change to any of them bumps the catalog's search version.
+SEARCHABLE = ("title", "description", "tags")
+# What pick-lists show besides the title; a change bumps the catalog's standings version.
+STANDING = ("current_rating", "rated_at", "due_on", "due_label")
 COUNTS = (
     "trackers_created",
     "trackers_updated",
@@ -48,6 +52,8 @@ class Upsert:
         self.new_records: list[PromiseRecord] = []
         self.evidence_rows: list[dict[str, Any]] = []
         self.change_rows: list[dict[str, Any]] = []
+        self.text_changed = False
+        self.standings_changed = False
 
     def run(self, tracker_file: TrackerFile) -> dict[str, int]:
         trackers = self._trackers(tracker_file)
@@ -68,6 +74,12 @@ class Upsert:
             else:
                 self._update(promise, record, evidence)
         self._insert_new_rows()
+        # Tracker names show in pick-lists, which are rendered from the in-memory catalog.
+        renamed = ("promises_created", "trackers_created", "trackers_updated")
+        if self.text_changed or any(self.counts[name] for name in renamed):
+            self.uow.catalog.touch_search()
+        if self.counts["promises_created"] or self.standings_changed:
+            self.uow.catalog.touch_standings()
         self.uow.flush()
         return {name: self.counts[name] for name in COUNTS}
 
@@ -178,6 +190,8 @@ class Upsert:
             setattr(promise, name, value)
         if changed:
             promise.updated_at = self.now
+        self.text_changed |= not changed.keys().isdisjoint(SEARCHABLE)
+        self.standings_changed |= not changed.keys().isdisjoint(STANDING)
         key = "promises_updated" if changed or evidence_changed else "promises_unchanged"
         self.counts[key] += 1
 
