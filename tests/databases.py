@@ -43,10 +43,14 @@ def fresh_database(tmp_dir: Path) -> Iterator[str]:
 
 
 def empty_all_tables(db: Database) -> None:
-    with db.engine.begin() as connection:
-        if db.is_postgres:
-            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                connection.execute(table.delete())
+    # Retried like any unit of work: a test's after-ack work still reading can deadlock
+    # with the TRUNCATE, and then one of the two is re-run.
+    for attempt in db.attempts():
+        with attempt as uow:
+            if db.is_postgres:
+                names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+                uow.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(Base.metadata.sorted_tables):
+                    uow.session.execute(table.delete())
+            uow.commit()

@@ -17,9 +17,9 @@ from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
 from promisebot.scheduler.notifications import NotificationSender, notification_jobs
+from promisebot.scheduler.roots import roots_job
 from promisebot.services import Services
 from promisebot.services.deadlines import DeadlineService
-from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
@@ -56,8 +56,10 @@ class Runtime:
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
         proposals = self.services.proposals
+        notifier = ProposalNotifier(proposals, self.settings, self.messenger)
         return [
-            expiry_job(proposals, ProposalNotifier(proposals, self.settings, self.messenger)),
+            expiry_job(proposals, notifier),
+            roots_job(notifier, self.services.clock),
             *notification_jobs(self.notification_sender(), self.settings.notify_interval_seconds),
         ]
 
@@ -111,7 +113,6 @@ def build_services(
         schedules=ScheduleService(db, settings, clock, permissions),
         digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
-        deliveries=DeliveryService(db, clock),
         deadlines=DeadlineService(db, clock, settings.tz, permissions),
         follows=FollowService(db, clock, permissions),
         outbox=OutboxService(db, clock),

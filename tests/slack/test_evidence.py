@@ -17,12 +17,14 @@ from sqlalchemy import Row, func, select
 
 from promisebot import bootstrap
 from promisebot.db.models import AuditEvent, Evidence, Promise
+from promisebot.db.retry import RetryPolicy
 from promisebot.sandbox import state_values
 from promisebot.services.evidence import LinkTitleFetcher
 from promisebot.slack.blocks.common import Act, Views
 from promisebot.slack.listeners.evidence import parse_evidence_args
 from promisebot.slack.requests import CommandRequest
 from tests.blocks import assert_valid_blocks, assert_valid_view
+from tests.db.blips import failing_statements
 from tests.http_server import Site, serve_site
 from tests.slack.bot import EDITORS, REPORTER, Bot
 
@@ -650,3 +652,26 @@ def test_reviewed_and_snooze_on_the_card_reach_the_digest_handlers(bot: Bot) -> 
     later = bot.clock()
     assert reviewed_at == later
     assert snoozed_until is not None and (snoozed_until - later).days == 30
+
+
+def test_a_submission_the_database_did_not_take_is_answered_in_the_modal(bot: Bot) -> None:
+    bot.db.retry = RetryPolicy(attempts=2, sleep=lambda _s: None)  # an outage, not a blip
+    press_add_evidence(bot)
+    [opened] = bot.fake.wait_for("views.open")
+    promise_id = bot.promise_id("police-liability")
+    before = evidence_rows(bot, promise_id)
+
+    with failing_statements():
+        response = bot.driver.view_submission(
+            Views.EVIDENCE,
+            modal_values(url="https://news.example.com/outage"),
+            user=EDITOR,
+            private_metadata=opened.args["view"]["private_metadata"],
+            view_id=opened.response["view"]["id"],
+        )
+
+    assert response.status_code == 200  # never a 5xx
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    assert "not saved" in answer["errors"]["url"]
+    assert evidence_rows(bot, promise_id) == before

@@ -1,13 +1,16 @@
 """Engines and units of work: one transaction per service call, the only place commits happen.
 
 SQLite write transactions start with BEGIN IMMEDIATE so that concurrent writers queue on
-the database lock instead of failing mid-transaction; PostgreSQL uses row locks.
+the database lock instead of failing mid-transaction; PostgreSQL uses row locks. A unit of
+work that fails on a transient error is re-run whole (`Database.attempts`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import count
 from types import TracebackType
 from typing import Any, Self
 
@@ -30,7 +33,10 @@ from promisebot.db.repositories.promises import PromiseRepository
 from promisebot.db.repositories.proposals import ProposalRepository
 from promisebot.db.repositories.schedules import ScheduleRepository
 from promisebot.db.repositories.trackers import TrackerRepository
+from promisebot.db.retry import RetryPolicy, describe, is_transient
 from promisebot.db.urls import normalize_url
+
+log = logging.getLogger(__name__)
 
 _READ_ONLY = "promisebot_read_only"
 
@@ -76,10 +82,14 @@ class UnitOfWork:
 
     `with db.transaction() as uow: ...; uow.commit()`, or it rolls back on leaving. An
     IntegrityError leaving the block is raised as `WriteConflict`, after the rollback.
+    `after_unknown_commit` is True when an earlier attempt of the same work lost its
+    connection during COMMIT: its writes may or may not be in the database, so the work
+    must decide from what its idempotency key finds, never by applying twice.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, after_unknown_commit: bool = False) -> None:
         self.session = session
+        self.after_unknown_commit = after_unknown_commit
         self.audit = AuditLog(session)
         self.catalog = CatalogRepository(session)
         self.dashboard = DashboardQueries(session)
@@ -92,6 +102,7 @@ class UnitOfWork:
         self.proposals = ProposalRepository(session)
         self.schedules = ScheduleRepository(session)
         self.trackers = TrackerRepository(session)
+        self._committing = False
         self._committed = False
 
     def __enter__(self) -> Self:
@@ -107,8 +118,16 @@ class UnitOfWork:
         self.session.flush()
 
     def commit(self) -> None:
+        # Flushed first, so that only a failure of COMMIT itself leaves the outcome unknown.
+        self.session.flush()
+        self._committing = True
         self.session.commit()
         self._committed = True
+
+    @property
+    def commit_failed(self) -> bool:
+        """COMMIT was sent but did not answer: the transaction may have been applied."""
+        return self._committing and not self._committed
 
     def __exit__(
         self,
@@ -116,19 +135,82 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self._committed:
-            self.session.rollback()
-        self.session.close()
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
         if isinstance(exc, IntegrityError):
             raise WriteConflict(str(exc.orig)) from exc
+
+
+class Attempt:
+    """One run of a unit of work: `with attempt as uow:` opens it; leaving rolls back what
+    was not committed, and a transient error is logged in one line and swallowed while the
+    retry budget lasts, so that `Database.attempts` runs the work again."""
+
+    def __init__(self, uow: UnitOfWork, number: int, retry: _Retry) -> None:
+        self.number = number
+        self._uow = uow
+        self._retry = retry
+        self.retry_in: float | None = None
+        self.commit_unknown = False
+
+    def __enter__(self) -> UnitOfWork:
+        return self._uow
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        try:
+            self._uow.__exit__(exc_type, exc, tb)
+        except SQLAlchemyError:  # rolling back on a dead connection; the error below matters
+            log.debug("rollback after a failed attempt failed", exc_info=True)
+        if exc is None or not is_transient(exc):
+            return False
+        self.commit_unknown = self._uow.commit_failed
+        delay = self._retry.next_delay(self.number)
+        if delay is None:
+            # Left to the caller to log once, with its traceback.
+            exc.add_note(f"promisebot: gave up after {self.number} database attempt(s)")
+            return False
+        log.warning(
+            "database %s on attempt %d%s; retrying in %.2f s",
+            describe(exc),
+            self.number,
+            " during COMMIT" if self.commit_unknown else "",
+            delay,
+        )
+        self.retry_in = delay
+        return True
+
+
+class _Retry:
+    """One unit of work's retry budget, counted from its first failure: an attempt that was
+    merely slow (a cold cache, a busy server) still gets its retries."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self._first_failure: float | None = None
+
+    def next_delay(self, failures: int) -> float | None:
+        if self._first_failure is None:
+            self._first_failure = self.policy.clock()
+        return self.policy.next_delay(failures, self._first_failure)
 
 
 class Database:
     """Owns the engine and hands out units of work."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self, url: str, *, engine: Engine | None = None, retry: RetryPolicy | None = None
+    ) -> None:
         self.engine = engine or create_db_engine(url)
         self.url = url
+        self.retry = retry or RetryPolicy()
         self._write = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._read = sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}),
@@ -140,8 +222,31 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
+    def attempts(self, *, read_only: bool = False) -> Iterator[Attempt]:
+        """Runs of one unit of work until one gets through a transient failure:
+
+            for attempt in db.attempts():
+                with attempt as uow:
+                    ...
+                    uow.commit()
+
+        The whole transaction is re-run on a fresh connection, so everything it does must
+        be safe to do again (one review per reviewer, event-id claims, upserts). When the
+        retries are spent, the last error propagates with a note saying so.
+        """
+        retry = _Retry(self.retry)
+        unknown = False
+        for number in count(1):
+            sessions = self._read if read_only else self._write
+            attempt = Attempt(UnitOfWork(sessions(), after_unknown_commit=unknown), number, retry)
+            yield attempt
+            if attempt.retry_in is None:
+                return
+            unknown = unknown or attempt.commit_unknown
+            self.retry.sleep(attempt.retry_in)
+
     def transaction(self) -> UnitOfWork:
-        """A write transaction; commit it explicitly."""
+        """A write transaction, tried once; commit it explicitly."""
         return UnitOfWork(self._write())
 
     @contextmanager

@@ -14,11 +14,11 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from promisebot.services import Services
-from promisebot.services.reminders import CHANGES, ScheduleInfo
+from promisebot.services.reminders import CHANGES, DigestClaim, ScheduleInfo
 from promisebot.slack.blocks.common import Message
-from promisebot.slack.blocks.digest import render_digest
+from promisebot.slack.blocks.digest import DIGEST_EVENT_TYPE, digest_metadata, render_digest
 from promisebot.slack.blocks.follows import changes_message, thread_links
-from promisebot.slack.messenger import Messenger
+from promisebot.slack.messenger import Messenger, Posted
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,16 @@ class DigestRunner:
             with self._lock:
                 self._in_flight.discard(key)
 
+    def _earlier_post(self, channel: str, claim: DigestClaim) -> Posted | None:
+        """A retried claim's digest may have been posted before its ts could be recorded:
+        found by its metadata, it is recorded instead of posted twice."""
+        payload = digest_metadata(claim.run_id)["event_payload"]
+        try:
+            return self._messenger.find_posted(channel, DIGEST_EVENT_TYPE, payload)
+        except Exception as error:  # no history scope, Slack down: post (maybe again)
+            log.warning("could not look for an earlier digest post: %s", type(error).__name__)
+            return None
+
     def _claim_and_post(self, schedule: ScheduleInfo, period_key: str) -> RunOutcome:
         claim = self._digests.claim(
             schedule.id,
@@ -160,8 +170,12 @@ class DigestRunner:
                 claim.run_id, channel_id=schedule.channel_id, message_ts=None, item_count=0
             )
             return RunOutcome(schedule.id, period_key, RunStatus.NOTHING_DUE)
+        metadata = digest_metadata(claim.run_id)
         try:
-            posted = self._messenger.post(schedule.channel_id, message)
+            earlier = self._earlier_post(schedule.channel_id, claim) if claim.attempt > 1 else None
+            posted = earlier or self._messenger.post(
+                schedule.channel_id, message, metadata=metadata
+            )
         except Exception:
             # Whatever went wrong (Slack refused, retries ran out, network), the claim stays
             # unposted so the retry sweep posts it later: never lost.

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
 from promisebot.services.deadlines import DeadlineService
-from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
@@ -45,7 +44,6 @@ class Services:
     # sets it to `PromisebotScheduler.sync` so the change takes effect without waiting.
     on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     proposals: ProposalService
-    deliveries: DeliveryService
     deadlines: DeadlineService
     follows: FollowService
     outbox: OutboxService

@@ -42,36 +42,45 @@ class DeadlineService:
         self.authorize(user)
         label = check_deadline(due_on, label) if due_on is not None else ""
         now = self._clock()
-        with self._db.transaction() as uow:
-            matches = uow.promises.by_ref(ref)
-            check_single_match(ref, [f"{p.tracker.slug}/{p.external_id}" for p in matches])
-            promise = uow.promises.lock(matches[0].id)
-            assert promise is not None
-            previous = (promise.due_on, promise.due_label)
-            promise.due_on, promise.due_label = due_on, label
-            if (due_on, label) != previous:
-                promise.updated_at = now
-                uow.catalog.touch_standings()  # pick-lists show the deadline
-                uow.audit.record(
-                    actor=user,
-                    action="promise.deadline_set" if due_on else "promise.deadline_cleared",
-                    subject_type="promise",
-                    subject_id=promise.id,
-                    at=now,
-                    due_on=due_on.isoformat() if due_on else None,
-                    due_label=label,
-                    previous_due_on=previous[0].isoformat() if previous[0] else None,
-                    previous_due_label=previous[1],
+        seen: tuple[date | None, str] | None = None  # the deadline an earlier attempt found
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                matches = uow.promises.by_ref(ref)
+                check_single_match(ref, [f"{p.tracker.slug}/{p.external_id}" for p in matches])
+                promise = uow.promises.lock(matches[0].id)
+                assert promise is not None
+                previous = (promise.due_on, promise.due_label)
+                if (
+                    uow.after_unknown_commit
+                    and seen is not None
+                    and (promise.updated_at, previous) == (now, (due_on, label))
+                ):
+                    previous = seen  # the lost COMMIT did land: answer what it changed
+                elif (due_on, label) != previous:
+                    promise.due_on, promise.due_label = due_on, label
+                    promise.updated_at = now
+                    uow.catalog.touch_standings()  # pick-lists show the deadline
+                    uow.audit.record(
+                        actor=user,
+                        action="promise.deadline_set" if due_on else "promise.deadline_cleared",
+                        subject_type="promise",
+                        subject_id=promise.id,
+                        at=now,
+                        due_on=due_on.isoformat() if due_on else None,
+                        due_label=label,
+                        previous_due_on=previous[0].isoformat() if previous[0] else None,
+                        previous_due_label=previous[1],
+                    )
+                seen = previous
+                today = now.astimezone(self._tz).date()
+                result = DeadlineChanged(
+                    promise_id=promise.id,
+                    tracker=matches[0].tracker.slug,
+                    external_id=promise.external_id,
+                    title=promise.title,
+                    deadline=Deadline.of(due_on, label, promise.current_rating, today),
+                    previous_due_on=previous[0],
+                    changed_by=user,
                 )
-            today = now.astimezone(self._tz).date()
-            result = DeadlineChanged(
-                promise_id=promise.id,
-                tracker=matches[0].tracker.slug,
-                external_id=promise.external_id,
-                title=promise.title,
-                deadline=Deadline.of(due_on, label, promise.current_rating, today),
-                previous_due_on=previous[0],
-                changed_by=user,
-            )
-            uow.commit()
+                uow.commit()
         return result

@@ -108,86 +108,87 @@ class HomeService:
         now = self._clock()
         limit = self._list_limit
         is_editor = self._permissions.is_editor(user)
-        with self._db.reading() as uow:
-            trackers = uow.dashboard.largest_trackers(self._max_trackers)
-            counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
-            scores = tuple(
-                TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
-                for row in trackers
-            )
-            trackers_total = uow.dashboard.tracker_count()
-            awaiting: tuple[AwaitingReview, ...] = ()
-            awaiting_total = 0
-            if is_editor:
-                found = uow.proposals.awaiting_review_by(user, limit)
-                approvals = uow.proposals.approval_counts([proposal.id for proposal in found])
-                awaiting = tuple(
-                    AwaitingReview(
-                        proposal.id,
-                        proposal.promise_id,
-                        proposal.promise.tracker.slug,
-                        proposal.promise.external_id,
-                        proposal.promise.title,
-                        proposal.from_rating,
-                        proposal.to_rating,
-                        proposal.proposed_by,
-                        approvals.get(proposal.id, 0),
-                        proposal.approvals_required,
-                        proposal.senior_required,
-                        proposal.channel_id,
-                        proposal.message_ts,
-                        proposal.created_at,
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                trackers = uow.dashboard.largest_trackers(self._max_trackers)
+                counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
+                scores = tuple(
+                    TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
+                    for row in trackers
+                )
+                trackers_total = uow.dashboard.tracker_count()
+                awaiting: tuple[AwaitingReview, ...] = ()
+                awaiting_total = 0
+                if is_editor:
+                    found = uow.proposals.awaiting_review_by(user, limit)
+                    approvals = uow.proposals.approval_counts([proposal.id for proposal in found])
+                    awaiting = tuple(
+                        AwaitingReview(
+                            proposal.id,
+                            proposal.promise_id,
+                            proposal.promise.tracker.slug,
+                            proposal.promise.external_id,
+                            proposal.promise.title,
+                            proposal.from_rating,
+                            proposal.to_rating,
+                            proposal.proposed_by,
+                            approvals.get(proposal.id, 0),
+                            proposal.approvals_required,
+                            proposal.senior_required,
+                            proposal.channel_id,
+                            proposal.message_ts,
+                            proposal.created_at,
+                        )
+                        for proposal in found
                     )
-                    for proposal in found
+                    awaiting_total = uow.proposals.awaiting_review_count(user)
+                stalled = tuple(
+                    StalledPromise(
+                        promise.id,
+                        slug,
+                        promise.external_id,
+                        promise.title,
+                        promise.rated_at,
+                        max(days_between(promise.rated_at, now), 0),
+                        promise.last_reviewed_at,
+                        promise.snoozed_until
+                        if promise.snoozed_until and promise.snoozed_until > now
+                        else None,
+                    )
+                    for promise, slug in uow.dashboard.longest_stalled(limit)
                 )
-                awaiting_total = uow.proposals.awaiting_review_count(user)
-            stalled = tuple(
-                StalledPromise(
-                    promise.id,
-                    slug,
-                    promise.external_id,
-                    promise.title,
-                    promise.rated_at,
-                    max(days_between(promise.rated_at, now), 0),
-                    promise.last_reviewed_at,
-                    promise.snoozed_until
-                    if promise.snoozed_until and promise.snoozed_until > now
-                    else None,
-                )
-                for promise, slug in uow.dashboard.longest_stalled(limit)
-            )
-            stalled_total = uow.dashboard.stalled_count()
-            today = now.astimezone(self._tz).date()
-            overdue_rows, overdue_total = uow.promises.overdue(today, None, limit)
-            overdue = tuple(
-                OverduePromise(
-                    promise.id,
-                    promise.tracker.slug,
-                    promise.external_id,
-                    promise.title,
-                    promise.current_rating,
-                    deadline,
-                )
-                for promise in overdue_rows
-                if (
-                    deadline := Deadline.of(
-                        promise.due_on, promise.due_label, promise.current_rating, today
+                stalled_total = uow.dashboard.stalled_count()
+                today = now.astimezone(self._tz).date()
+                overdue_rows, overdue_total = uow.promises.overdue(today, None, limit)
+                overdue = tuple(
+                    OverduePromise(
+                        promise.id,
+                        promise.tracker.slug,
+                        promise.external_id,
+                        promise.title,
+                        promise.current_rating,
+                        deadline,
+                    )
+                    for promise in overdue_rows
+                    if (
+                        deadline := Deadline.of(
+                            promise.due_on, promise.due_label, promise.current_rating, today
+                        )
                     )
                 )
-            )
-            changes = tuple(
-                RecentChange(
-                    change.promise_id,
-                    slug,
-                    external_id,
-                    title,
-                    change.from_rating,
-                    change.to_rating,
-                    change.effective_at,
-                    change.proposal_id is not None,
+                changes = tuple(
+                    RecentChange(
+                        change.promise_id,
+                        slug,
+                        external_id,
+                        title,
+                        change.from_rating,
+                        change.to_rating,
+                        change.effective_at,
+                        change.proposal_id is not None,
+                    )
+                    for change, external_id, title, slug in uow.dashboard.latest_changes(limit)
                 )
-                for change, external_id, title, slug in uow.dashboard.latest_changes(limit)
-            )
         return HomeDashboard(
             viewer=user,
             is_editor=is_editor,

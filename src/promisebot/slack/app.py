@@ -113,14 +113,18 @@ def _register_error_handler(app: App, messenger: Messenger) -> None:
 
 
 def _tell_user(messenger: Messenger, body: dict[str, Any]) -> None:
-    """Best effort: an ephemeral "sorry" where the user acted; never a stack trace."""
-    try:
-        response_url = body.get("response_url")
-        user = body.get("user_id") or (body.get("user") or {}).get("id")
-        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        if response_url:
-            messenger.respond(str(response_url), error_message(SORRY))
-        elif user and channel:
-            messenger.ephemeral(str(channel), str(user), error_message(SORRY))
-    except Exception:  # the original error is what matters; it is logged above
-        log.warning("could not tell the user about the failure", exc_info=True)
+    """Best effort: an ephemeral "sorry" where the user acted (in the thread, for a message
+    event); never a stack trace, never silence."""
+    event = body.get("event") or {}
+    response_url = body.get("response_url")
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    channel = channel or event.get("channel")
+    if response_url or (user and channel):
+        messenger.tell(
+            str(user),
+            error_message(SORRY),
+            channel=str(channel) if channel else None,
+            thread_ts=event.get("thread_ts"),
+            response_url=str(response_url) if response_url else None,
+        )

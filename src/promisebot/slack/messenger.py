@@ -14,6 +14,8 @@ from promisebot.slack.blocks.common import Message
 
 log = logging.getLogger(__name__)
 
+HISTORY_PAGES = 5  # of 200 messages: how far back a posted message is looked for
+
 
 @dataclass(frozen=True, slots=True)
 class Posted:
@@ -36,16 +38,42 @@ class Messenger:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> Posted:
+        """Post a message; `metadata` (`{"event_type": …, "event_payload": {…}}`) makes it
+        findable again in the channel's history (see `find_posted`)."""
         response = self.client.chat_postMessage(
             channel=channel,
             text=message.text,
             blocks=message.blocks or None,
             thread_ts=thread_ts,
+            metadata=metadata,
             unfurl_links=False,
             unfurl_media=False,
-            metadata=metadata,
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def find_posted(
+        self, channel: str, event_type: str, payload: dict[str, Any], *, pages: int = HISTORY_PAGES
+    ) -> Posted | None:
+        """The newest of the bot's top-level messages in `channel` whose metadata has this
+        event type and carries `payload` (a subset of its event_payload); None if not in
+        the last `pages` pages of history."""
+        cursor: str | None = None
+        for _ in range(pages):
+            response = self.client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                found = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == event_type and payload.items() <= found.items():
+                    return Posted(channel=channel, ts=str(message["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                break
+        return None
+
+    def delete(self, channel: str, ts: str) -> None:
+        self.client.chat_delete(channel=channel, ts=ts)
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)

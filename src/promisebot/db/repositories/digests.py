@@ -219,6 +219,17 @@ class DigestRepository(Repository):
         )
         return self._session.scalars(statement).all()
 
+    def posted_as(
+        self, run_id: int, channel_id: str, message_ts: str | None, *, at: datetime
+    ) -> bool:
+        """Whether the run was recorded at `at` with exactly this outcome."""
+        run = self._session.get(DigestRun, run_id, populate_existing=True)
+        return run is not None and (run.posted_at, run.channel_id, run.message_ts) == (
+            at,
+            channel_id,
+            message_ts,
+        )
+
     def run_for(self, schedule_id: int, period_key: str) -> DigestRun | None:
         statement = select(DigestRun).where(
             DigestRun.schedule_id == schedule_id, DigestRun.period_key == period_key

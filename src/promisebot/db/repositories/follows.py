@@ -72,6 +72,13 @@ class FollowRepository(Repository):
         result = self._session.execute(statement)
         return result.rowcount if isinstance(result, CursorResult) else 0
 
+    def paused_at(self, subscriber_id: str, at: datetime) -> int:
+        """How many of a subscriber's follows were paused at exactly `at` (one pause's)."""
+        statement = select(func.count()).where(
+            Follow.subscriber_id == subscriber_id, Follow.paused_at == at
+        )
+        return int(self._session.scalar(statement) or 0)
+
     def resume(self, subscriber_id: str) -> int:
         statement = (
             update(Follow)

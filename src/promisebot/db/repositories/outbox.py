@@ -80,6 +80,11 @@ class OutboxRepository(Repository):
             )
             self._session.execute(statement, list(rows))
 
+    def expanded_at(self, at: datetime) -> int:
+        """How many events were fanned out at exactly `at` (one fan-out's)."""
+        statement = select(func.count()).where(OutboxEvent.expanded_at == at)
+        return int(self._session.scalar(statement) or 0)
+
     def mark_expanded(self, event_ids: Collection[int], at: datetime) -> None:
         if event_ids:
             self._session.execute(
@@ -140,6 +145,25 @@ class OutboxRepository(Repository):
             .execution_options(synchronize_session=False)
         )
         return self.with_events(ids)
+
+    def leased(self, *, claimer: str, lease_until: datetime) -> list[tuple[Delivery, OutboxEvent]]:
+        """The open deliveries `claimer` leased until exactly `lease_until` (one claim's)."""
+        ids = self._session.scalars(
+            select(Delivery.id).where(
+                Delivery.done_at.is_(None),
+                Delivery.claimed_by == claimer,
+                Delivery.lease_until == lease_until,
+            )
+        ).all()
+        return self.with_events(ids)
+
+    def posted_as(self, delivery_id: int, channel_id: str, message_ts: str) -> bool:
+        """Whether the delivery was closed as posted with exactly this message."""
+        delivery = self._session.get(Delivery, delivery_id, populate_existing=True)
+        return delivery is not None and (delivery.channel_id, delivery.message_ts) == (
+            channel_id,
+            message_ts,
+        )
 
     def with_events(self, delivery_ids: Collection[int]) -> list[tuple[Delivery, OutboxEvent]]:
         statement = (
@@ -240,6 +264,23 @@ class OutboxRepository(Repository):
             .execution_options(synchronize_session=False)
         ).one_or_none()
         return (taken[0], taken[1]) if taken else None
+
+    def summary_run(self, subscriber_id: str, period_key: str) -> SummaryRun | None:
+        statement = select(SummaryRun).where(
+            SummaryRun.subscriber_id == subscriber_id, SummaryRun.period_key == period_key
+        )
+        return self._session.scalars(statement).one_or_none()
+
+    def summary_posted_as(
+        self, run_id: int, channel_id: str, message_ts: str | None, *, at: datetime
+    ) -> bool:
+        """Whether the summary was recorded at `at` with exactly this outcome."""
+        run = self._session.get(SummaryRun, run_id, populate_existing=True)
+        return run is not None and (run.posted_at, run.channel_id, run.message_ts) == (
+            at,
+            channel_id,
+            message_ts,
+        )
 
     def assign_to_summary(self, run_id: int, subscriber_id: str, *, before: datetime) -> None:
         self._session.execute(

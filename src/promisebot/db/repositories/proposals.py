@@ -40,7 +40,7 @@ class ProposalRepository(Repository):
         """Where the proposer's latest posted proposal went (the propose modal's default)."""
         statement = (
             select(Proposal.channel_id)
-            .where(Proposal.proposed_by == proposer, Proposal.channel_id.is_not(None))
+            .where(Proposal.proposed_by == proposer, Proposal.message_ts.is_not(None))
             .order_by(Proposal.created_at.desc(), Proposal.id.desc())
             .limit(1)
         )
@@ -190,6 +190,53 @@ class ProposalRepository(Repository):
     def rating_change_of(self, proposal_id: int) -> RatingChange | None:
         statement = select(RatingChange).where(RatingChange.proposal_id == proposal_id)
         return self._session.scalars(statement).one_or_none()
+
+    def open_without_message(
+        self, created_after: datetime, created_before: datetime
+    ) -> Sequence[Proposal]:
+        statement = (
+            select(Proposal)
+            .where(
+                Proposal.status == ProposalStatus.OPEN,
+                Proposal.message_ts.is_(None),
+                Proposal.created_at > created_after,
+                Proposal.created_at < created_before,
+            )
+            .order_by(Proposal.id)
+            .options(*_WITH_PROMISE)
+        )
+        return self._session.scalars(statement).all()
+
+    def staled_by(self, proposal_id: int) -> Sequence[Proposal]:
+        """The other proposals that went stale when this one's change was applied."""
+        applied = select(Proposal.promise_id, Proposal.decided_at).where(Proposal.id == proposal_id)
+        promise_id, decided_at = self._session.execute(applied).one()
+        statement = (
+            select(Proposal)
+            .where(
+                Proposal.promise_id == promise_id,
+                Proposal.id != proposal_id,
+                Proposal.status == ProposalStatus.STALE,
+                Proposal.decided_at == decided_at,
+            )
+            .order_by(Proposal.id)
+            .options(*_WITH_PROMISE)
+        )
+        return self._session.scalars(statement).all()
+
+    def evidence_added_by(self, proposal_id: int) -> Sequence[Evidence]:
+        """Evidence rows created when this proposal's change was applied."""
+        proposal = self._session.get_one(Proposal, proposal_id)
+        statement = (
+            select(Evidence)
+            .where(
+                Evidence.promise_id == proposal.promise_id,
+                Evidence.added_at == proposal.decided_at,
+                Evidence.url.in_(proposal.evidence_links),
+            )
+            .order_by(Evidence.id)
+        )
+        return self._session.scalars(statement).all()
 
     def evidence_urls(self, promise_id: int) -> set[str]:
         statement = select(Evidence.url).where(Evidence.promise_id == promise_id)

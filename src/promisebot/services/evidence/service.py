@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from promisebot import changes
-from promisebot.db.models import Evidence
+from promisebot.db.models import Evidence, Promise
 from promisebot.db.uow import Database
 from promisebot.domain import (
     NOTE_MAX,
@@ -166,53 +166,51 @@ class EvidenceService:
         )
         if errors:
             raise InvalidEvidence(errors)
-        with self._db.transaction() as uow:
-            # The row lock serialises concurrent adds to one promise, so the duplicate check
-            # below cannot race (the unique constraint remains the last line of defence).
-            promise = uow.promises.lock(promise_id)
-            if promise is None:
-                raise PromiseNotFound()
-            if uow.evidence.evidence_by_url(promise_id, url) is not None:
-                raise EvidenceAlreadyListed(promise.external_id)
-            row = Evidence(
-                promise_id=promise_id,
-                url=url,
-                title=title,
-                publisher=publisher,
-                published_on=published_on,
-                note=note,
-                added_by=actor,
-                added_at=now,
-            )
-            uow.add(row)
-            promise.last_reviewed_at = now
-            uow.flush()
-            uow.audit.record(
-                actor=actor,
-                action="evidence.add",
-                subject_type="promise",
-                subject_id=promise_id,
-                at=now,
-                evidence_id=row.id,
-                url=url,
-                title=title,
-                note=note,
-            )
-            uow.outbox.add(
-                changes.evidence_added(
-                    promise_id, actor=actor, at=now, url=url, title=title, note=note
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                # The row lock serialises concurrent adds to one promise, so the duplicate check
+                # below cannot race (the unique constraint remains the last line of defence).
+                promise = uow.promises.lock(promise_id)
+                if promise is None:
+                    raise PromiseNotFound()
+                row = uow.evidence.evidence_by_url(promise_id, url)
+                ours = row is not None and (row.added_by, row.added_at) == (actor, now)
+                if row is not None and not (uow.after_unknown_commit and ours):
+                    raise EvidenceAlreadyListed(promise.external_id)
+                if row is not None:  # the lost COMMIT did land: this is that row
+                    added = _added(promise, row)
+                    break
+                row = Evidence(
+                    promise_id=promise_id,
+                    url=url,
+                    title=title,
+                    publisher=publisher,
+                    published_on=published_on,
+                    note=note,
+                    added_by=actor,
+                    added_at=now,
                 )
-            )
-            added = EvidenceAdded(
-                evidence_id=row.id,
-                promise_id=promise_id,
-                promise_external_id=promise.external_id,
-                promise_title=promise.title,
-                url=url,
-                title=title,
-                needs_title=not title,
-            )
-            uow.commit()
+                uow.add(row)
+                promise.last_reviewed_at = now
+                uow.flush()
+                uow.audit.record(
+                    actor=actor,
+                    action="evidence.add",
+                    subject_type="promise",
+                    subject_id=promise_id,
+                    at=now,
+                    evidence_id=row.id,
+                    url=url,
+                    title=title,
+                    note=note,
+                )
+                uow.outbox.add(
+                    changes.evidence_added(
+                        promise_id, actor=actor, at=now, url=url, title=title, note=note
+                    )
+                )
+                added = _added(promise, row)
+                uow.commit()
         return added
 
     def set_title(self, evidence_id: int, title: str) -> bool:
@@ -224,7 +222,20 @@ class EvidenceService:
         cleaned = clean_title(title)
         if not cleaned:
             return False
-        with self._db.transaction() as uow:
-            filled = uow.evidence.fill_empty_title(evidence_id, cleaned)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                filled = uow.evidence.fill_empty_title(evidence_id, cleaned)
+                uow.commit()
         return filled
+
+
+def _added(promise: Promise, row: Evidence) -> EvidenceAdded:
+    return EvidenceAdded(
+        evidence_id=row.id,
+        promise_id=promise.id,
+        promise_external_id=promise.external_id,
+        promise_title=promise.title,
+        url=row.url,
+        title=row.title,
+        needs_title=not row.title,
+    )

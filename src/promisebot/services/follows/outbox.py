@@ -37,14 +37,17 @@ class OutboxService:
         opened proposal goes only to people who asked for it; nobody hears of their own act.
         """
         now = self._clock()
-        with self._db.transaction() as uow:
-            events = uow.outbox.unexpanded(limit)
-            rows: list[dict[str, Any]] = []
-            for event in events:
-                rows.extend(_deliveries_for(uow, event, now))
-            uow.outbox.add_deliveries(rows)
-            uow.outbox.mark_expanded([event.id for event in events], now)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                if uow.after_unknown_commit and (landed := uow.outbox.expanded_at(now)):
+                    return landed  # the lost COMMIT did land
+                events = uow.outbox.unexpanded(limit)
+                rows: list[dict[str, Any]] = []
+                for event in events:
+                    rows.extend(_deliveries_for(uow, event, now))
+                uow.outbox.add_deliveries(rows)
+                uow.outbox.mark_expanded([event.id for event in events], now)
+                uow.commit()
         return len(events)
 
     # -- sending -----------------------------------------------------------------------
@@ -54,52 +57,74 @@ class OutboxService:
     ) -> list[Notification]:
         """Lease up to `limit` deliveries to `claimer` for `lease`."""
         now = self._clock()
-        with self._db.transaction() as uow:
-            uow.outbox.give_up_exhausted(now=now, max_attempts=max_attempts)
-            claimed = uow.outbox.claim(
-                claimer=claimer, now=now, lease_until=now + lease, limit=limit
-            )
-            notifications = _notifications(uow, claimed)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                if uow.after_unknown_commit:
+                    # The lost COMMIT may have landed: the deliveries it leased are ours.
+                    leased = uow.outbox.leased(claimer=claimer, lease_until=now + lease)
+                    if leased:
+                        return _notifications(uow, leased)
+                uow.outbox.give_up_exhausted(now=now, max_attempts=max_attempts)
+                claimed = uow.outbox.claim(
+                    claimer=claimer, now=now, lease_until=now + lease, limit=limit
+                )
+                notifications = _notifications(uow, claimed)
+                uow.commit()
         return notifications
 
     def record_posted(self, delivery_id: int, *, channel_id: str, message_ts: str) -> bool:
         """False if the delivery was closed already (then this post was a duplicate)."""
-        with self._db.transaction() as uow:
-            done = uow.outbox.finish(
-                [delivery_id],
-                at=self._clock(),
-                outcome="posted",
-                channel_id=channel_id,
-                message_ts=message_ts,
-            )
-            uow.commit()
-        return done == 1
+        now = self._clock()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                done = uow.outbox.finish(
+                    [delivery_id],
+                    at=now,
+                    outcome="posted",
+                    channel_id=channel_id,
+                    message_ts=message_ts,
+                )
+                if not done:
+                    # After a lost COMMIT, the delivery closed with this very post is ours.
+                    return uow.after_unknown_commit and uow.outbox.posted_as(
+                        delivery_id, channel_id, message_ts
+                    )
+                uow.commit()
+        return True
 
     def retry_later(self, delivery_id: int, claimer: str, *, after: timedelta) -> None:
-        with self._db.transaction() as uow:
-            uow.outbox.release(delivery_id, claimer=claimer, retry_at=self._clock() + after)
-            uow.commit()
+        retry_at = self._clock() + after
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                uow.outbox.release(delivery_id, claimer=claimer, retry_at=retry_at)
+                uow.commit()
 
     def pause(self, subscriber_id: str, reason: str) -> int:
         """Slack will not deliver to this subscriber: pause its follows (shown with the
         reason by `/promise following`) and close what was waiting for it."""
         now = self._clock()
-        with self._db.transaction() as uow:
-            paused = uow.follows.pause(subscriber_id, reason, now)
-            uow.outbox.finish(
-                uow.outbox.open_of_subscriber(subscriber_id), at=now, outcome=f"paused: {reason}"
-            )
-            uow.audit.record(
-                actor=SYSTEM_ACTOR,
-                action="follow.paused",
-                subject_type="subscriber",
-                subject_id=subscriber_id,
-                at=now,
-                reason=reason,
-                follows=paused,
-            )
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                if uow.after_unknown_commit and (
+                    landed := uow.follows.paused_at(subscriber_id, now)
+                ):
+                    return landed  # the lost COMMIT did land
+                paused = uow.follows.pause(subscriber_id, reason, now)
+                uow.outbox.finish(
+                    uow.outbox.open_of_subscriber(subscriber_id),
+                    at=now,
+                    outcome=f"paused: {reason}",
+                )
+                uow.audit.record(
+                    actor=SYSTEM_ACTOR,
+                    action="follow.paused",
+                    subject_type="subscriber",
+                    subject_id=subscriber_id,
+                    at=now,
+                    reason=reason,
+                    follows=paused,
+                )
+                uow.commit()
         return paused
 
     # -- daily summaries ---------------------------------------------------------------
@@ -107,8 +132,10 @@ class OutboxService:
     def summary_subscribers(self, before: datetime, period_key: str) -> list[str]:
         """People with changes waiting for this period's summary, or whose summary for it
         was claimed and never posted."""
-        with self._db.reading() as uow:
-            return uow.outbox.summary_subscribers(before=before, period_key=period_key)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                subscribers = uow.outbox.summary_subscribers(before=before, period_key=period_key)
+        return subscribers
 
     def claim_summary(
         self,
@@ -123,31 +150,47 @@ class OutboxService:
         waiting deliveries made before `before`; a stale unposted claim is taken over with
         the same deliveries. None when the period is done or someone else holds it."""
         now = self._clock()
-        with self._db.transaction() as uow:
-            claim = uow.outbox.claim_summary(
-                subscriber_id=subscriber_id,
-                period_key=period_key,
-                claimer=claimer,
-                at=now,
-                stale_before=now - retry_after,
-            )
-            if claim is None:
-                return None
-            run_id, attempt = claim
-            uow.outbox.assign_to_summary(run_id, subscriber_id, before=before)
-            items = _notifications(uow, uow.outbox.summary_items(run_id))
-            uow.commit()
+        for retry in self._db.attempts():
+            with retry as uow:
+                if uow.after_unknown_commit:
+                    run = uow.outbox.summary_run(subscriber_id, period_key)
+                    if run and (run.claimed_by, run.claimed_at) == (claimer, now):
+                        # The lost COMMIT did land: the claim, and its deliveries, are ours.
+                        items = _notifications(uow, uow.outbox.summary_items(run.id))
+                        return SummaryClaim(
+                            run.id, subscriber_id, period_key, run.attempts, tuple(items)
+                        )
+                claim = uow.outbox.claim_summary(
+                    subscriber_id=subscriber_id,
+                    period_key=period_key,
+                    claimer=claimer,
+                    at=now,
+                    stale_before=now - retry_after,
+                )
+                if claim is None:
+                    return None
+                run_id, attempt = claim
+                uow.outbox.assign_to_summary(run_id, subscriber_id, before=before)
+                items = _notifications(uow, uow.outbox.summary_items(run_id))
+                uow.commit()
         return SummaryClaim(run_id, subscriber_id, period_key, attempt, tuple(items))
 
     def record_summary(
         self, run_id: int, *, channel_id: str, message_ts: str | None, count: int
     ) -> bool:
-        with self._db.transaction() as uow:
-            done = uow.outbox.mark_summary_posted(
-                run_id, at=self._clock(), channel_id=channel_id, message_ts=message_ts, count=count
-            )
-            uow.commit()
-        return done
+        now = self._clock()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                done = uow.outbox.mark_summary_posted(
+                    run_id, at=now, channel_id=channel_id, message_ts=message_ts, count=count
+                )
+                if not done:
+                    # After a lost COMMIT, the run recorded with this very post is ours.
+                    return uow.after_unknown_commit and uow.outbox.summary_posted_as(
+                        run_id, channel_id, message_ts, at=now
+                    )
+                uow.commit()
+        return True
 
     # -- weekly digests ----------------------------------------------------------------
 
@@ -161,9 +204,12 @@ class OutboxService:
         limit: int = WEEKLY_ITEMS_MAX,
     ) -> ChangeList:
         """Rating changes, evidence and proposals opened or closed in [start, end)."""
-        with self._db.reading() as uow:
-            rows, total = uow.outbox.changes_between(start, end, tracker_id=tracker_id, limit=limit)
-            items = _notifications(uow, [(None, row) for row in rows])
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                rows, total = uow.outbox.changes_between(
+                    start, end, tracker_id=tracker_id, limit=limit
+                )
+                items = _notifications(uow, [(None, row) for row in rows])
         return ChangeList(start, end, tracker_slug, tuple(items), total)
 
 

@@ -41,11 +41,12 @@ class FollowService:
     def resolve(self, kind: TargetKind, text: str) -> Target:
         """A tag or tracker as typed → its target; unknown ones raise with suggestions."""
         key = text.strip().lower()
-        with self._db.reading() as uow:
-            if kind is TargetKind.TAG:
-                known = uow.follows.known_tags()
-            else:
-                known = {tracker.slug for tracker in uow.promises.all_trackers()}
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                if kind is TargetKind.TAG:
+                    known = uow.follows.known_tags()
+                else:
+                    known = {tracker.slug for tracker in uow.promises.all_trackers()}
         if key not in known:
             raise UnknownTarget(kind, text.strip(), _closest(key, known))
         return Target(kind, key)
@@ -55,66 +56,85 @@ class FollowService:
         followed raises AlreadyFollowing, unless it was paused: then it resumes."""
         subscriber = self._subscriber(user, channel)
         now = self._clock()
-        with self._db.transaction() as uow:
-            label, reference = self._describe(uow, target)
-            existing = uow.follows.find(subscriber, target.kind.value, target.key)
-            if existing is not None:
-                if existing.paused_reason is None:
-                    raise AlreadyFollowing(_who(channel), _named(target, label))
-                # Slack refused the subscriber before; following again says "try again".
-                resumed = replace(_subscription(existing, label, reference), paused_reason=None)
-                uow.follows.resume(subscriber)
+        resuming: FollowResult | None = None  # what an attempt that resumed would answer
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                label, reference = self._describe(uow, target)
+                existing = uow.follows.find(subscriber, target.kind.value, target.key)
+                if existing is not None and uow.after_unknown_commit:
+                    # The lost COMMIT did land: this follow is the one it made or resumed.
+                    if resuming is not None and existing.paused_reason is None:
+                        return resuming
+                    if (existing.created_by, existing.created_at) == (user, now):
+                        return FollowResult(
+                            _subscription(existing, label, reference), resumed=False
+                        )
+                if existing is not None:
+                    if existing.paused_reason is None:
+                        raise AlreadyFollowing(_who(channel), _named(target, label))
+                    # Slack refused the subscriber before; following again says "try again".
+                    subscription = _subscription(existing, label, reference)
+                    resuming = FollowResult(replace(subscription, paused_reason=None), resumed=True)
+                    uow.follows.resume(subscriber)
+                    uow.commit()
+                    return resuming
+                if uow.follows.count_of(subscriber) >= MAX_FOLLOWS:
+                    raise TooManyFollows()
+                row = Follow(
+                    subscriber_id=subscriber,
+                    is_channel=channel is not None,
+                    target_kind=target.kind.value,
+                    target_key=target.key,
+                    created_by=user,
+                    created_at=now,
+                )
+                uow.add(row)
+                uow.flush()
+                uow.audit.record(
+                    actor=user,
+                    action="follow.add",
+                    subject_type="follow",
+                    subject_id=row.id,
+                    at=now,
+                    subscriber=subscriber,
+                    target=f"{target.kind.value}:{target.key}",
+                )
+                result = FollowResult(_subscription(row, label, reference), resumed=False)
                 uow.commit()
-                return FollowResult(resumed, resumed=True)
-            if uow.follows.count_of(subscriber) >= MAX_FOLLOWS:
-                raise TooManyFollows()
-            row = Follow(
-                subscriber_id=subscriber,
-                is_channel=channel is not None,
-                target_kind=target.kind.value,
-                target_key=target.key,
-                created_by=user,
-                created_at=now,
-            )
-            uow.add(row)
-            uow.flush()
-            uow.audit.record(
-                actor=user,
-                action="follow.add",
-                subject_type="follow",
-                subject_id=row.id,
-                at=now,
-                subscriber=subscriber,
-                target=f"{target.kind.value}:{target.key}",
-            )
-            result = FollowResult(_subscription(row, label, reference), resumed=False)
-            uow.commit()
         return result
 
     def unfollow(self, target: Target, *, user: str, channel: str | None = None) -> Subscription:
         subscriber = self._subscriber(user, channel)
-        with self._db.transaction() as uow:
-            label, reference = self._describe(uow, target)
-            row = uow.follows.find(subscriber, target.kind.value, target.key)
-            if row is None:
-                raise NotFollowing(_who(channel), _named(target, label))
-            gone = self._remove(uow, row, user, label, reference)
-            uow.commit()
+        removed: Subscription | None = None  # what an earlier attempt removed
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                label, reference = self._describe(uow, target)
+                row = uow.follows.find(subscriber, target.kind.value, target.key)
+                if row is None and uow.after_unknown_commit and removed is not None:
+                    return removed  # the lost COMMIT did land
+                if row is None:
+                    raise NotFollowing(_who(channel), _named(target, label))
+                gone = removed = self._remove(uow, row, user, label, reference)
+                uow.commit()
         return gone
 
     def unfollow_by_id(self, follow_id: int, *, user: str) -> Subscription:
         """An *Unfollow* button: the presser's own subscription, or a channel's (editors)."""
-        with self._db.transaction() as uow:
-            row = uow.follows.get(follow_id)
-            if row is None:
-                raise SubscriptionNotFound()
-            if row.is_channel:
-                self._permissions.require_editor(user, CHANNEL_SUBSCRIPTIONS)
-            elif row.subscriber_id != user:
-                raise SubscriptionNotFound()
-            label, reference = self._describe(uow, _target(row), missing_ok=True)
-            gone = self._remove(uow, row, user, label, reference)
-            uow.commit()
+        removed: Subscription | None = None  # what an earlier attempt removed
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                row = uow.follows.get(follow_id)
+                if row is None and uow.after_unknown_commit and removed is not None:
+                    return removed  # the lost COMMIT did land
+                if row is None:
+                    raise SubscriptionNotFound()
+                if row.is_channel:
+                    self._permissions.require_editor(user, CHANNEL_SUBSCRIPTIONS)
+                elif row.subscriber_id != user:
+                    raise SubscriptionNotFound()
+                label, reference = self._describe(uow, _target(row), missing_ok=True)
+                gone = removed = self._remove(uow, row, user, label, reference)
+                uow.commit()
         return gone
 
     def _remove(
@@ -137,16 +157,17 @@ class FollowService:
 
     def following(self, user: str, channel: str | None = None) -> Following:
         subscribers = [user, channel] if channel else [user]
-        with self._db.reading() as uow:
-            rows = uow.follows.of_subscribers(subscribers)
-            labels = self._labels(uow, rows)
-            preference = uow.follows.preference(user)
-            preferences = (
-                Preferences(preference.notify_proposals, preference.daily_summary)
-                if preference
-                else Preferences()
-            )
-            subscriptions = [_subscription(row, *labels[row.id]) for row in rows]
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                rows = uow.follows.of_subscribers(subscribers)
+                labels = self._labels(uow, rows)
+                preference = uow.follows.preference(user)
+                preferences = (
+                    Preferences(preference.notify_proposals, preference.daily_summary)
+                    if preference
+                    else Preferences()
+                )
+                subscriptions = [_subscription(row, *labels[row.id]) for row in rows]
         return Following(
             user_id=user,
             mine=tuple(s for s in subscriptions if s.subscriber_id == user),
@@ -157,30 +178,35 @@ class FollowService:
 
     def is_following(self, user: str, promise_id: int) -> bool:
         """Whether the person follows this promise itself (what the card's button shows)."""
-        with self._db.reading() as uow:
-            return uow.follows.find(user, TargetKind.PROMISE.value, str(promise_id)) is not None
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                found = uow.follows.find(user, TargetKind.PROMISE.value, str(promise_id))
+        return found is not None
 
     # -- preferences -------------------------------------------------------------------
 
     def set_preferences(self, user: str, preferences: Preferences) -> Preferences:
         now = self._clock()
-        with self._db.transaction() as uow:
-            row = uow.follows.preference(user)
-            if row is None:
-                row = uow.follows.new_preference(user)
-            row.notify_proposals = preferences.notify_proposals
-            row.daily_summary = preferences.daily_summary
-            row.updated_at = now
-            uow.audit.record(
-                actor=user,
-                action="follow.preferences",
-                subject_type="user",
-                subject_id=user,
-                at=now,
-                notify_proposals=preferences.notify_proposals,
-                daily_summary=preferences.daily_summary,
-            )
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                row = uow.follows.preference(user)
+                if uow.after_unknown_commit and row is not None and row.updated_at == now:
+                    break  # the lost COMMIT did land
+                if row is None:
+                    row = uow.follows.new_preference(user)
+                row.notify_proposals = preferences.notify_proposals
+                row.daily_summary = preferences.daily_summary
+                row.updated_at = now
+                uow.audit.record(
+                    actor=user,
+                    action="follow.preferences",
+                    subject_type="user",
+                    subject_id=user,
+                    at=now,
+                    notify_proposals=preferences.notify_proposals,
+                    daily_summary=preferences.daily_summary,
+                )
+                uow.commit()
         return preferences
 
     # -- helpers -----------------------------------------------------------------------

@@ -164,21 +164,27 @@ class LookupService:
     def warm(self) -> int:
         """Build the in-memory catalog now (at start-up, before traffic), so that the first
         lookup is as fast as any; returns how many promises it holds."""
-        with self._db.reading() as uow:
-            return len(self._catalog.current(uow).index)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                held = len(self._catalog.current(uow).index)
+        return held
 
     def search(self, query: str) -> LookupResult:
-        with self._db.reading() as uow:
-            catalog = self._catalog.current(uow)
-            result = catalog.index.search(query)
-            if result.kind == "match":
-                return LookupResult(query, "match", self._card(uow, result.hits[0].doc.key), ())
-            summaries = tuple(self._summaries(catalog, [hit.doc for hit in result.hits]))
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                catalog = self._catalog.current(uow)
+                result = catalog.index.search(query)
+                if result.kind == "match":
+                    card = self._card(uow, result.hits[0].doc.key)
+                    return LookupResult(query, "match", card, ())
+                summaries = tuple(self._summaries(catalog, [hit.doc for hit in result.hits]))
         return LookupResult(query, result.kind, None, summaries)
 
     def card(self, promise_id: int) -> PromiseCard:
-        with self._db.reading() as uow:
-            return self._card(uow, promise_id)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                card = self._card(uow, promise_id)
+        return card
 
     def suggest(self, query: str, limit: int = 20) -> tuple[PromiseChoice, ...]:
         """The best matches for what someone is typing, ranked as `/promise` ranks them
@@ -186,8 +192,9 @@ class LookupService:
         text = " ".join(query[:SUGGEST_QUERY_MAX].split())
         if not text or limit < 1:
             return ()
-        with self._db.reading() as uow:
-            index = self._catalog.current(uow).index
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                index = self._catalog.current(uow).index
         return tuple(
             PromiseChoice(hit.doc.key, hit.doc.tracker, hit.doc.external_id, hit.doc.title)
             for hit in index.rank(text, limit)
@@ -198,11 +205,12 @@ class LookupService:
         `www.`, trailing slash, query and fragment do not matter); unknown links are left
         out, and a page two promises share shows the first."""
         keys = {url: page_key(url) for url in urls}
-        with self._db.reading() as uow:
-            found: dict[str, int] = {}
-            for promise in uow.promises.by_source_keys(list(keys.values())):
-                found.setdefault(promise.source_key, promise.id)
-            cards = {key: self._card(uow, promise_id) for key, promise_id in found.items()}
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                found: dict[str, int] = {}
+                for promise in uow.promises.by_source_keys(list(keys.values())):
+                    found.setdefault(promise.source_key, promise.id)
+                cards = {key: self._card(uow, promise_id) for key, promise_id in found.items()}
         return {url: cards[key] for url, key in keys.items() if key in cards}
 
     def find_one(self, query: str) -> PromiseSummary:
@@ -228,30 +236,36 @@ class LookupService:
     def list_by_rating(
         self, rating: Rating, tracker_slug: str | None = None, limit: int = 20
     ) -> PromiseList:
-        with self._db.reading() as uow:
-            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
-            rows, total = uow.promises.by_rating(rating, tracker_id, limit)
-            items = tuple(self._summary(row) for row in rows)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+                rows, total = uow.promises.by_rating(rating, tracker_id, limit)
+                items = tuple(self._summary(row) for row in rows)
         return PromiseList(rating, tracker_slug, items, total)
 
     def list_overdue(self, tracker_slug: str | None = None, limit: int = 20) -> OverdueList:
         """Promises past their deadline and not rated Promise Kept or Promise Broken."""
-        with self._db.reading() as uow:
-            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
-            rows, total = uow.promises.overdue(self._today(), tracker_id, limit)
-            items = tuple(self._summary(row) for row in rows)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+                rows, total = uow.promises.overdue(self._today(), tracker_id, limit)
+                items = tuple(self._summary(row) for row in rows)
         return OverdueList(tracker_slug, items, total)
 
     def scorecard(self, tracker_slug: str | None = None) -> list[TrackerScore]:
-        with self._db.reading() as uow:
-            trackers = (
-                [_tracker(uow, tracker_slug)] if tracker_slug else list(uow.promises.all_trackers())
-            )
-            counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
-            return [
-                TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
-                for row in trackers
-            ]
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                trackers = (
+                    [_tracker(uow, tracker_slug)]
+                    if tracker_slug
+                    else list(uow.promises.all_trackers())
+                )
+                counts = uow.promises.rating_counts([tracker.id for tracker in trackers])
+                scores = [
+                    TrackerScore.of(row.slug, row.name, row.subject, counts.get(row.id, {}))
+                    for row in trackers
+                ]
+        return scores
 
     def _card(self, uow: UnitOfWork, promise_id: int) -> PromiseCard:
         # Three queries whatever the card holds: the promise with its tracker and open

@@ -47,10 +47,13 @@ def open_proposal(
     effective_on: date | None,
     approvals_required: int,
     senior_required: bool,
+    post_channel: str,
     origin_channel: str | None,
     now: datetime,
 ) -> Proposal:
-    """A new open proposal against the promise's current rating (the staleness snapshot)."""
+    """A new open proposal against the promise's current rating (the staleness snapshot).
+    Its channel is where the root is to be posted until the root's ts is recorded, so a
+    root whose recording failed can be found (or posted again) there."""
     proposal = Proposal(
         promise_id=promise.id,
         from_rating=promise.current_rating,
@@ -62,6 +65,7 @@ def open_proposal(
         approvals_required=approvals_required,
         senior_required=senior_required,
         status=ProposalStatus.OPEN,
+        channel_id=post_channel,
         created_at=now,
     )
     uow.add(proposal)

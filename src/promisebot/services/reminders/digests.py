@@ -185,19 +185,24 @@ class DigestService:
         now = self._clock()
         cutoff = now - timedelta(days=threshold)
         tz = self._settings.tz
-        with self._db.reading() as uow:
-            rows = uow.digests.due_promises(
-                reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
-            )
-            total = rows[0].total if rows else 0
-            if not rows and limit == 0:
-                total = uow.digests.count_due(
-                    reviewed_before=cutoff, now=now, tracker_id=tracker_id
+        today = now.astimezone(tz).date()
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                rows = uow.digests.due_promises(
+                    reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
                 )
-            today = now.astimezone(tz).date()
-            overdue_rows = uow.digests.overdue_promises(
-                today=today, reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
-            )
+                total = rows[0].total if rows else 0
+                if not rows and limit == 0:
+                    total = uow.digests.count_due(
+                        reviewed_before=cutoff, now=now, tracker_id=tracker_id
+                    )
+                overdue_rows = uow.digests.overdue_promises(
+                    today=today,
+                    reviewed_before=cutoff,
+                    now=now,
+                    tracker_id=tracker_id,
+                    limit=limit,
+                )
         overdue = tuple(
             OverdueItem(
                 promise_id=row.id,
@@ -240,48 +245,53 @@ class DigestService:
         """ "Reviewed — still stalled": the promise leaves digests for another threshold."""
         self._permissions.require_editor(user, "mark promises as reviewed")
         now = self._clock()
-        with self._db.transaction() as uow:
-            promise = uow.promises.lock(promise_id)
-            if promise is None:
-                raise PromiseNotFound()
-            if promise.current_rating is not Rating.STALLED:
-                raise NotStalled(promise.external_id, promise.current_rating)
-            previous = promise.last_reviewed_at
-            promise.last_reviewed_at = now
-            promise.updated_at = now
-            uow.audit.record(
-                actor=user,
-                action=REVIEWED,
-                subject_type="promise",
-                subject_id=promise.id,
-                at=now,
-                previous_reviewed_at=previous.isoformat(),
-            )
-            result = PromiseReviewed(promise.id, promise.external_id, promise.title, now, user)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                promise = uow.promises.lock(promise_id)
+                if promise is None:
+                    raise PromiseNotFound()
+                result = PromiseReviewed(promise.id, promise.external_id, promise.title, now, user)
+                if uow.after_unknown_commit and promise.last_reviewed_at == now:
+                    break  # the lost COMMIT did land
+                if promise.current_rating is not Rating.STALLED:
+                    raise NotStalled(promise.external_id, promise.current_rating)
+                previous = promise.last_reviewed_at
+                promise.last_reviewed_at = now
+                promise.updated_at = now
+                uow.audit.record(
+                    actor=user,
+                    action=REVIEWED,
+                    subject_type="promise",
+                    subject_id=promise.id,
+                    at=now,
+                    previous_reviewed_at=previous.isoformat(),
+                )
+                uow.commit()
         return result
 
     def snooze(self, promise_id: int, user: str, days: int) -> PromiseSnoozed:
         """Keep a promise out of digests for `days` (1 to 365); 0 lifts a snooze."""
         self._permissions.require_editor(user, SNOOZE)
-        with self._db.transaction() as uow:
-            promise = uow.promises.lock(promise_id)
-            if promise is None:
-                raise PromiseNotFound()
-            result = self._snooze(uow, promise, user, days)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                promise = uow.promises.lock(promise_id)
+                if promise is None:
+                    raise PromiseNotFound()
+                result = self._snooze(uow, promise, user, days)
+                uow.commit()
         return result
 
     def snooze_by_ref(self, ref: str, user: str, days: int) -> PromiseSnoozed:
         """`/promise snooze <id> <days>`: the id is the external id, or `tracker/id`."""
         self._permissions.require_editor(user, SNOOZE)
-        with self._db.transaction() as uow:
-            matches = uow.promises.by_ref(ref)
-            check_single_match(ref, [f"{p.tracker.slug}/{p.external_id}" for p in matches])
-            promise = uow.promises.lock(matches[0].id)
-            assert promise is not None
-            result = self._snooze(uow, promise, user, days)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                matches = uow.promises.by_ref(ref)
+                check_single_match(ref, [f"{p.tracker.slug}/{p.external_id}" for p in matches])
+                promise = uow.promises.lock(matches[0].id)
+                assert promise is not None
+                result = self._snooze(uow, promise, user, days)
+                uow.commit()
         return result
 
     def _snooze(self, uow: UnitOfWork, promise: Promise, user: str, days: int) -> PromiseSnoozed:
@@ -289,6 +299,9 @@ class DigestService:
             raise InvalidSnooze(f"Snooze for 1 to {SNOOZE_MAX_DAYS} days (0 lifts a snooze).")
         now = self._clock()
         until = now + timedelta(days=days) if days else None
+        result = PromiseSnoozed(promise.id, promise.external_id, promise.title, until, user)
+        if uow.after_unknown_commit and (promise.snoozed_until, promise.updated_at) == (until, now):
+            return result  # the lost COMMIT did land
         promise.snoozed_until = until
         promise.updated_at = now
         uow.audit.record(
@@ -300,41 +313,42 @@ class DigestService:
             days=days,
             until=until.isoformat() if until else None,
         )
-        return PromiseSnoozed(promise.id, promise.external_id, promise.title, until, user)
+        return result
 
     def answers(
         self, channel_id: str, message_ts: str, promise_ids: Collection[int]
     ) -> dict[int, DigestAnswer]:
         """The answers given to a posted digest's items since it was posted (from any
         replica, button or command), so its message can be re-rendered from the database."""
-        with self._db.reading() as uow:
-            run = uow.digests.run_at_message(channel_id, message_ts)
-            # A run's claim precedes its post; a digest posted by hand has only its ts.
-            since = run.claimed_at if run is not None else _ts_time(message_ts)
-            events = uow.audit.latest(
-                subject_type="promise",
-                subject_ids=promise_ids,
-                actions=(REVIEWED, SNOOZED, UNSNOOZED),
-                since=since,
-            )
-            answers: dict[int, DigestAnswer] = {}
-            for subject, event in events.items():
-                until = event.details.get("until")
-                kind: Literal["reviewed", "snoozed", "unsnoozed"] = (
-                    "reviewed"
-                    if event.action == REVIEWED
-                    else "snoozed"
-                    if event.action == SNOOZED
-                    else "unsnoozed"
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                run = uow.digests.run_at_message(channel_id, message_ts)
+                # A run's claim precedes its post; a digest posted by hand has only its ts.
+                since = run.claimed_at if run is not None else _ts_time(message_ts)
+                events = uow.audit.latest(
+                    subject_type="promise",
+                    subject_ids=promise_ids,
+                    actions=(REVIEWED, SNOOZED, UNSNOOZED),
+                    since=since,
                 )
-                answers[int(subject)] = DigestAnswer(
-                    promise_id=int(subject),
-                    kind=kind,
-                    by=event.actor,
-                    days=int(event.details.get("days") or 0),
-                    until=datetime.fromisoformat(until) if until else None,
-                )
-            return answers
+                answers: dict[int, DigestAnswer] = {}
+                for subject, event in events.items():
+                    until = event.details.get("until")
+                    kind: Literal["reviewed", "snoozed", "unsnoozed"] = (
+                        "reviewed"
+                        if event.action == REVIEWED
+                        else "snoozed"
+                        if event.action == SNOOZED
+                        else "unsnoozed"
+                    )
+                    answers[int(subject)] = DigestAnswer(
+                        promise_id=int(subject),
+                        kind=kind,
+                        by=event.actor,
+                        days=int(event.details.get("days") or 0),
+                        until=datetime.fromisoformat(until) if until else None,
+                    )
+        return answers
 
     # -- exactly-once claims -------------------------------------------------------------
 
@@ -354,37 +368,49 @@ class DigestService:
         or is this claimer's own and older than `own_retry_after`. Losers get None.
         """
         now = self._clock()
-        with self._db.transaction() as uow:
-            run_id = uow.digests.insert_claim(
-                schedule_id=schedule_id, period_key=period_key, claimer=claimer, at=now
-            )
-            attempt, taken_over = 1, False
-            if run_id is None:
-                taken = uow.digests.take_over_claim(
+        for retry in self._db.attempts():
+            with retry as uow:
+                if uow.after_unknown_commit:
+                    run = uow.digests.run_for(schedule_id, period_key)
+                    if run and (run.claimed_by, run.claimed_at) == (claimer, now):
+                        # The lost COMMIT did land: the claim is ours.
+                        attempt, taken_over = run.attempts, run.attempts > 1
+                        return DigestClaim(
+                            run.id, schedule_id, period_key, claimer, now, attempt, taken_over
+                        )
+                run_id = uow.digests.insert_claim(
+                    schedule_id=schedule_id, period_key=period_key, claimer=claimer, at=now
+                )
+                attempt, taken_over = 1, False
+                if run_id is None:
+                    taken = uow.digests.take_over_claim(
+                        schedule_id=schedule_id,
+                        period_key=period_key,
+                        claimer=claimer,
+                        at=now,
+                        stale_before=now - retry_after,
+                        own_before=now - own_retry_after,
+                    )
+                    if taken is None:
+                        return None
+                    (run_id, attempt), taken_over = taken, True
+                uow.audit.record(
+                    actor=SYSTEM_ACTOR,
+                    action="digest.claimed",
+                    subject_type="digest_run",
+                    subject_id=run_id,
+                    at=now,
                     schedule_id=schedule_id,
                     period_key=period_key,
                     claimer=claimer,
-                    at=now,
-                    stale_before=now - retry_after,
-                    own_before=now - own_retry_after,
+                    attempt=attempt,
                 )
-                if taken is None:
-                    return None
-                (run_id, attempt), taken_over = taken, True
-            uow.audit.record(
-                actor=SYSTEM_ACTOR,
-                action="digest.claimed",
-                subject_type="digest_run",
-                subject_id=run_id,
-                at=now,
-                schedule_id=schedule_id,
-                period_key=period_key,
-                claimer=claimer,
-                attempt=attempt,
-            )
-            self._tell_followers(uow, schedule_id, now)
-            uow.commit()
-        return DigestClaim(run_id, schedule_id, period_key, claimer, now, attempt, taken_over)
+                self._tell_followers(uow, schedule_id, now)
+                claim = DigestClaim(
+                    run_id, schedule_id, period_key, claimer, now, attempt, taken_over
+                )
+                uow.commit()
+        return claim
 
     def _tell_followers(self, uow: UnitOfWork, schedule_id: int, now: datetime) -> None:
         """Outbox the promises this still-stalled digest lists, each once per review cycle
@@ -413,38 +439,46 @@ class DigestService:
     ) -> bool:
         """Mark a claimed run done: posted (`message_ts`) or nothing to post (None)."""
         now = self._clock()
-        with self._db.transaction() as uow:
-            recorded = uow.digests.mark_posted(
-                run_id,
-                at=now,
-                channel_id=channel_id,
-                message_ts=message_ts,
-                item_count=item_count,
-            )
-            if not recorded:
-                return False
-            uow.audit.record(
-                actor=SYSTEM_ACTOR,
-                action="digest.posted" if message_ts else "digest.nothing_due",
-                subject_type="digest_run",
-                subject_id=run_id,
-                at=now,
-                channel_id=channel_id,
-                message_ts=message_ts,
-                item_count=item_count,
-            )
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                recorded = uow.digests.mark_posted(
+                    run_id,
+                    at=now,
+                    channel_id=channel_id,
+                    message_ts=message_ts,
+                    item_count=item_count,
+                )
+                if not recorded:
+                    # After a lost COMMIT, the run recorded with this very post is ours.
+                    return uow.after_unknown_commit and uow.digests.posted_as(
+                        run_id, channel_id, message_ts, at=now
+                    )
+                uow.audit.record(
+                    actor=SYSTEM_ACTOR,
+                    action="digest.posted" if message_ts else "digest.nothing_due",
+                    subject_type="digest_run",
+                    subject_id=run_id,
+                    at=now,
+                    channel_id=channel_id,
+                    message_ts=message_ts,
+                    item_count=item_count,
+                )
+                uow.commit()
         return True
 
     def unposted_runs(self, limit: int = 100) -> list[DigestRunInfo]:
         """Claimed, never-posted runs of enabled schedules (for the retry sweep)."""
-        with self._db.reading() as uow:
-            return [_run_info(row) for row in uow.digests.unposted_runs(limit=limit)]
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                runs = [_run_info(row) for row in uow.digests.unposted_runs(limit=limit)]
+        return runs
 
     def run_status(self, schedule_id: int, period_key: str) -> DigestRunInfo | None:
-        with self._db.reading() as uow:
-            row = uow.digests.run_for(schedule_id, period_key)
-            return _run_info(row) if row else None
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                row = uow.digests.run_for(schedule_id, period_key)
+                status = _run_info(row) if row else None
+        return status
 
 
 def _ts_time(message_ts: str) -> datetime:

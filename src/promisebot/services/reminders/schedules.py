@@ -127,59 +127,65 @@ class ScheduleService:
             raise UnknownTimezone(zone) from None
         threshold = spec.threshold_days or self._settings.stalled_after_days
         now = self._clock()
-        with self._db.transaction() as uow:
-            tracker_id = None
-            if tracker_slug:
-                tracker = uow.promises.tracker_by_slug(tracker_slug)
-                if tracker is None:
-                    known = [row.slug for row in uow.promises.all_trackers()]
-                    raise UnknownTracker(tracker_slug, known)
-                tracker_id = tracker.id
-            existing = uow.schedules.enabled(channel_id)
-            wanted = (spec.days_text, spec.time_text, zone, threshold, tracker_id, spec.kind)
-            for other in existing:
-                if wanted == (
-                    other.days_of_week,
-                    other.local_time,
-                    other.timezone,
-                    other.stalled_after_days,
-                    other.tracker_id,
-                    other.kind,
-                ):
-                    raise DuplicateSchedule(other.id)
-            if len(existing) >= MAX_SCHEDULES_PER_CHANNEL:
-                raise TooManySchedules()
-            row = ReminderSchedule(
-                channel_id=channel_id,
-                days_of_week=spec.days_text,
-                local_time=spec.time_text,
-                timezone=zone,
-                stalled_after_days=threshold,
-                tracker_id=tracker_id,
-                enabled=True,
-                kind=spec.kind,
-                created_by=user,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.add(row)
-            uow.flush()
-            uow.audit.record(
-                actor=user,
-                action="schedule.created",
-                subject_type="schedule",
-                subject_id=row.id,
-                at=now,
-                channel_id=channel_id,
-                days=spec.days_text,
-                local_time=spec.time_text,
-                timezone=zone,
-                threshold_days=threshold,
-                tracker=tracker_slug,
-                kind=spec.kind,
-            )
-            info = _info(row, now)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                tracker_id = None
+                if tracker_slug:
+                    tracker = uow.promises.tracker_by_slug(tracker_slug)
+                    if tracker is None:
+                        known = [row.slug for row in uow.promises.all_trackers()]
+                        raise UnknownTracker(tracker_slug, known)
+                    tracker_id = tracker.id
+                existing = uow.schedules.enabled(channel_id)
+                wanted = (spec.days_text, spec.time_text, zone, threshold, tracker_id, spec.kind)
+                for other in existing:
+                    if wanted == (
+                        other.days_of_week,
+                        other.local_time,
+                        other.timezone,
+                        other.stalled_after_days,
+                        other.tracker_id,
+                        other.kind,
+                    ):
+                        if uow.after_unknown_commit and (other.created_by, other.created_at) == (
+                            user,
+                            now,
+                        ):
+                            return _info(other, now)  # the lost COMMIT did land
+                        raise DuplicateSchedule(other.id)
+                if len(existing) >= MAX_SCHEDULES_PER_CHANNEL:
+                    raise TooManySchedules()
+                row = ReminderSchedule(
+                    channel_id=channel_id,
+                    days_of_week=spec.days_text,
+                    local_time=spec.time_text,
+                    timezone=zone,
+                    stalled_after_days=threshold,
+                    tracker_id=tracker_id,
+                    enabled=True,
+                    kind=spec.kind,
+                    created_by=user,
+                    created_at=now,
+                    updated_at=now,
+                )
+                uow.add(row)
+                uow.flush()
+                uow.audit.record(
+                    actor=user,
+                    action="schedule.created",
+                    subject_type="schedule",
+                    subject_id=row.id,
+                    at=now,
+                    channel_id=channel_id,
+                    days=spec.days_text,
+                    local_time=spec.time_text,
+                    timezone=zone,
+                    threshold_days=threshold,
+                    tracker=tracker_slug,
+                    kind=spec.kind,
+                )
+                info = _info(row, now)
+                uow.commit()
         return info
 
     def list_channel(self, channel_id: str, user: str) -> list[ScheduleInfo]:
@@ -193,40 +199,46 @@ class ScheduleService:
 
     def _enabled(self, channel_id: str | None) -> list[ScheduleInfo]:
         now = self._clock()
-        with self._db.reading() as uow:
-            return [_info(row, now) for row in uow.schedules.enabled(channel_id)]
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                schedules = [_info(row, now) for row in uow.schedules.enabled(channel_id)]
+        return schedules
 
     def get(self, schedule_id: int) -> ScheduleInfo | None:
-        with self._db.reading() as uow:
-            row = uow.schedules.get(schedule_id)
-            return _info(row, self._clock()) if row else None
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                row = uow.schedules.get(schedule_id)
+                info = _info(row, self._clock()) if row else None
+        return info
 
     def disable(self, schedule_id: int, user: str, channel_id: str | None = None) -> ScheduleInfo:
         """Turn a schedule off (idempotent); with `channel_id`, only that channel's."""
         self.authorize(user)
         now = self._clock()
-        with self._db.transaction() as uow:
-            row = uow.schedules.lock(schedule_id)
-            if row is None or (channel_id is not None and row.channel_id != channel_id):
-                raise ScheduleNotFound(schedule_id)
-            if row.enabled:
-                row.enabled = False
-                row.updated_at = now
-                uow.audit.record(
-                    actor=user,
-                    action="schedule.disabled",
-                    subject_type="schedule",
-                    subject_id=row.id,
-                    at=now,
-                    channel_id=row.channel_id,
-                )
-            uow.flush()
-            info = _info(row, now)
-            uow.commit()
+        for attempt in self._db.attempts():
+            with attempt as uow:
+                row = uow.schedules.lock(schedule_id)
+                if row is None or (channel_id is not None and row.channel_id != channel_id):
+                    raise ScheduleNotFound(schedule_id)
+                if row.enabled:
+                    row.enabled = False
+                    row.updated_at = now
+                    uow.audit.record(
+                        actor=user,
+                        action="schedule.disabled",
+                        subject_type="schedule",
+                        subject_id=row.id,
+                        at=now,
+                        channel_id=row.channel_id,
+                    )
+                uow.flush()
+                info = _info(row, now)
+                uow.commit()
         return info
 
     def fingerprint(self) -> str:
         """Changes whenever an enabled schedule is added, removed or altered (any replica)."""
-        with self._db.reading() as uow:
-            rows = uow.schedules.timings()
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                rows = uow.schedules.timings()
         return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]

@@ -107,34 +107,37 @@ class TrackerService:
         now = self._clock()
         source = source or f"{FileFormat(fmt)} text"
         try:
-            with self._db.transaction() as uow:
-                counts = Upsert(uow, now).run(tracker_file)
-                report = ImportReport(source=source, **counts)
-                if report.changed:
-                    uow.audit.record(
-                        actor=IMPORT_ACTOR,
-                        action="trackers.imported",
-                        subject_type=TRACKER_FILE_SUBJECT,
-                        subject_id=source[:64],
-                        at=now,
-                        **counts,
-                    )
-                uow.commit()
+            for attempt in self._db.attempts():
+                with attempt as uow:
+                    counts = Upsert(uow, now).run(tracker_file)
+                    report = ImportReport(source=source, **counts)
+                    if report.changed:
+                        uow.audit.record(
+                            actor=IMPORT_ACTOR,
+                            action="trackers.imported",
+                            subject_type=TRACKER_FILE_SUBJECT,
+                            subject_id=source[:64],
+                            at=now,
+                            **counts,
+                        )
+                    uow.commit()
         except WriteConflict:
             raise ImportConflict() from None
         return report
 
     def export(self, fmt: FileFormat | str = FileFormat.JSON) -> str:
         """Every tracker as file text, ordered by (tracker slug, promise id)."""
-        with self._db.reading() as uow:
-            records = _export_records(uow)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                records = _export_records(uow)
         return render(records, FileFormat(fmt))
 
     def export_to(self, path: Path | str, fmt: FileFormat | str = FileFormat.JSON) -> ExportReport:
         """Write the export to `path`, replacing it only once the whole text is written."""
         path = Path(path)
-        with self._db.reading() as uow:
-            records = _export_records(uow)
+        for attempt in self._db.attempts(read_only=True):
+            with attempt as uow:
+                records = _export_records(uow)
         partial = path.with_name(f".{path.name}.partial")
         partial.write_text(render(records, FileFormat(fmt)), encoding="utf-8", newline="")
         os.replace(partial, path)

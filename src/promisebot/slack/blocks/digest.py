@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from promisebot.services.reminders import (
@@ -251,6 +252,15 @@ def _pack(content: DigestContent, tz: ZoneInfo) -> tuple[list[Block], list[int]]
         if part.total > count:
             blocks.append(part.more(part.total - count))
     return blocks, shown
+
+
+DIGEST_EVENT_TYPE = "promisebot_digest"
+
+
+def digest_metadata(run_id: int) -> dict[str, Any]:
+    """Slack message metadata on a digest: its run, so a post whose ts was not recorded is
+    found again instead of posted twice."""
+    return {"event_type": DIGEST_EVENT_TYPE, "event_payload": {"digest_run_id": run_id}}
 
 
 def render_digest(content: DigestContent, tz: ZoneInfo) -> Message:

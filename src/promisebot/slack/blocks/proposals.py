@@ -5,6 +5,7 @@ the announcement and the short answers to whoever acted (the modals are in
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from promisebot.domain import ProposalStatus
@@ -35,6 +36,13 @@ PROPOSE_USAGE = "Usage: `/promise propose <words or id>`, e.g. `/promise propose
 
 
 # -- the thread root ----------------------------------------------------------------------
+
+ROOT_EVENT_TYPE = "promisebot_proposal"
+
+
+def root_metadata(proposal_id: int) -> dict[str, Any]:
+    """Slack message metadata on a root: how it is found again if its ts was not recorded."""
+    return {"event_type": ROOT_EVENT_TYPE, "event_payload": {"proposal_id": proposal_id}}
 
 
 def root_message(proposal: ProposalView, tz: ZoneInfo) -> Message:
@@ -294,6 +302,12 @@ def withdrawn_unposted(proposal: ProposalView) -> Message:
 def already_counted(proposal: ProposalView) -> Message:
     text = f"Your approval is already counted ({approval_count(proposal)})."
     return Message(text, [section(text)])
+
+
+def not_saved(what: str) -> Message:
+    """After the ack, when the database would not take an action: say so, never nothing."""
+    text = f"Your {what} was not saved — please try again."
+    return Message(text, [section(f":warning: {text}")])
 
 
 def usage_message() -> Message:

@@ -23,6 +23,7 @@ from promisebot.slack.requests import ActionRequest
 log = logging.getLogger(__name__)
 
 EXPIRED_FORM = "This form has expired. Close it and press *Add evidence* on the card again."
+NOT_SAVED_FORM = "Your evidence was not saved — please submit again."
 
 
 def parse_evidence_args(args: str) -> tuple[str, str, str]:
@@ -126,6 +127,11 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             return
         except DomainError as error:
             ack(response_action="errors", errors={render.URL: str(error)})
+            return
+        except Exception:
+            # Answered in the modal, which stays open with what was typed: never a 5xx.
+            log.exception("evidence by %s not saved", user)
+            ack(response_action="errors", errors={render.URL: NOT_SAVED_FORM})
             return
         ack()
 

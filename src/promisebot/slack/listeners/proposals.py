@@ -28,6 +28,7 @@ from promisebot.slack.thread_replies import review_asked
 log = logging.getLogger(__name__)
 
 TOO_SLOW = "Slack closed the window for opening the form; please try again."
+NOT_SAVED_FORM = "Your %s was not saved — please submit again."
 
 
 def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
@@ -39,6 +40,14 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     def ask_channel(bot_may_not_post_here: bool) -> bool:
         # Started where the bot cannot post, a root would fail: ask where to post instead.
         return bot_may_not_post_here and not review_channel
+
+    def not_saved(
+        user: str, what: str, *, channel: str | None, thread_ts: str | None = None
+    ) -> None:
+        """The action was acknowledged but could not be stored (the database stayed away
+        past the retries): log it once, with its traceback, and tell the person."""
+        log.exception("%s by %s not saved", what, user)
+        messenger.tell(user, render.not_saved(what), channel=channel, thread_ts=thread_ts)
 
     def refuse(request: ActionRequest, proposal_id: int, error: DomainError) -> None:
         """Tell whoever pressed a root's button why not, in the root's channel; a proposal
@@ -133,6 +142,11 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             ack(response_action="errors", errors={modals.RATING: str(error)})
             return
+        except Exception:
+            # Answered in the modal, which stays open with the text typed: never a 5xx.
+            log.exception("proposal by %s not saved", user)
+            ack(response_action="errors", errors={modals.RATIONALE: NOT_SAVED_FORM % "proposal"})
+            return
         ack()  # closes the modal; posting happens after
         run_after_ack(
             context,
@@ -155,6 +169,9 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             )
         except DomainError as error:
             refuse(request, request.int_value, error)
+            return
+        except Exception:
+            not_saved(request.user_id, "approval", channel=request.channel_id)
             return
         if result.outcome is Outcome.UNCHANGED:
             # A double click or a second press: counted once, said once.
@@ -201,6 +218,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except (RejectionNeedsReason, InvalidProposal) as error:
             ack(response_action="errors", errors={modals.REASON: str(error)})
             return
+        except Exception:
+            log.exception("rejection by %s not saved", user)
+            ack(response_action="errors", errors={modals.REASON: NOT_SAVED_FORM % "rejection"})
+            return
         except DomainError as error:
             # Nothing to fix in the form (closed meanwhile, no longer an editor): close it
             # and say why where the button was.
@@ -228,6 +249,9 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             proposal = proposals.withdraw(proposal_id=request.int_value, user=request.user_id)
         except DomainError as error:
             refuse(request, request.int_value, error)
+            return
+        except Exception:
+            not_saved(request.user_id, "withdrawal", channel=request.channel_id)
             return
         if not proposal.message_ts:
             # Never posted: no root to show it, so the proposer hears it where they pressed.
@@ -313,13 +337,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         asked = review_asked(message, bot_user_id=context.bot_user_id)
         if asked is None:
             return
-        # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); the claim on its
-        # id makes a redelivery of a handled event a no-op, while a first delivery that never
-        # reached us is still handled when its retry arrives.
+        # Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); the review claims
+        # the event id in its own transaction, so a redelivery of a handled event is a no-op
+        # while a delivery whose review failed is handled when its retry arrives.
         event_id = body.get("event_id")
-        if event_id and not services.deliveries.first_delivery(str(event_id)):
-            log.info("event %s already handled; ignoring the redelivery", event_id)
-            return
         try:
             result = proposals.review_reply(
                 channel_id=message.channel_id,
@@ -327,6 +348,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                 user=message.user,
                 verdict=asked.verdict,
                 reason=asked.reason,
+                event_id=str(event_id) if event_id else None,
             )
         except DomainError as error:
             messenger.tell(
@@ -335,6 +357,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                 channel=message.channel_id,
                 thread_ts=message.thread_ts,
             )
+            return
+        except Exception:
+            what = "approval" if asked.verdict is Verdict.APPROVE else "rejection"
+            not_saved(message.user, what, channel=message.channel_id, thread_ts=message.thread_ts)
             return
         if result is None or result.outcome is Outcome.UNCHANGED:
             return

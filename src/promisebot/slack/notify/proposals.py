@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 
 from slack_sdk.errors import SlackApiError
@@ -80,19 +81,56 @@ class ProposalNotifier:
     ) -> ProposalView | None:
         # With neither a review channel nor an origin channel (e.g. App Home), the
         # proposer's DM is the only place left to hold the thread.
-        channel = channel or proposal.post_channel or proposal.proposed_by
-        where = channel
+        where = channel or proposal.post_channel or proposal.proposed_by
+        root = render.root_message(proposal, self._tz)
+        metadata = render.root_metadata(proposal.id)
         posted = self._call(
             f"posting proposal {proposal.id}",
-            lambda: self._messenger.post(where, render.root_message(proposal, self._tz)),
+            lambda: self._messenger.post(where, root, metadata=metadata),
         )
         if not isinstance(posted, Posted):
             return None
+        return self._record_root(proposal, posted)
+
+    def recover_roots(self, created_after: datetime, created_before: datetime) -> int:
+        """Give every open proposal created in the window a recorded root: the one its
+        metadata finds in the channel's history, else a new post. Returns how many."""
+        recovered = 0
+        for proposal in self._proposals.unposted(created_after, created_before):
+            channel = proposal.post_channel or proposal.proposed_by
+            find = partial(
+                self._messenger.find_posted,
+                channel,
+                render.ROOT_EVENT_TYPE,
+                {"proposal_id": proposal.id},
+            )
+            found = self._call(f"looking for proposal {proposal.id}'s root", find)
+            if isinstance(found, Posted):
+                attached = self._record_root(proposal, found)
+            else:
+                attached = self.post_unposted(proposal.id)
+            if attached is not None and attached.message_ts:
+                log.info("proposal %s: root recovered at %s", proposal.id, attached.message_ts)
+                recovered += 1
+        return recovered
+
+    def _record_root(self, proposal: ProposalView, posted: Posted) -> ProposalView | None:
         try:
-            return self._proposals.attach_message(proposal.id, posted.channel, posted.ts)
+            attached = self._proposals.attach_message(proposal.id, posted.channel, posted.ts)
         except Exception:
-            log.exception("proposal %s: posted at %s but not recorded", proposal.id, posted.ts)
+            log.exception(
+                "proposal %s: posted at %s but not recorded; the root sweep will recover it",
+                proposal.id,
+                posted.ts,
+            )
             return None
+        if (attached.channel_id, attached.message_ts) != (posted.channel, posted.ts):
+            # Another process recorded a root for it first: this post is a duplicate.
+            self._call(
+                f"deleting a duplicate root of proposal {proposal.id}",
+                lambda: self._messenger.delete(posted.channel, posted.ts),
+            )
+        return attached
 
     # -- after a review or a withdrawal -----------------------------------------------------
 
