@@ -17,6 +17,7 @@ from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
+from promisebot.services.aliases import AliasService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -98,6 +99,7 @@ def build_services(
         digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
         deliveries=DeliveryService(db, clock),
+        aliases=AliasService(db, clock, permissions),
     )
 
 

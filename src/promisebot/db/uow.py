@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from promisebot.db.models import Base
+from promisebot.db.repositories.aliases import AliasRepository
 from promisebot.db.repositories.audit import AuditLog
 from promisebot.db.repositories.digests import DigestRepository
 from promisebot.db.repositories.events import ProcessedEvents
@@ -77,6 +78,7 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.aliases = AliasRepository(session)
         self.audit = AuditLog(session)
         self.dashboard = DashboardQueries(session)
         self.digests = DigestRepository(session)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
+from promisebot.services.aliases import AliasService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -44,3 +45,4 @@ class Services:
     on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     proposals: ProposalService
     deliveries: DeliveryService
+    aliases: AliasService

@@ -1,6 +1,6 @@
 """Looking promises up: search, the card, lists by rating and the scorecard, and the frozen
 read models they return. The search index lives in memory and is rebuilt only when the
-promises' searchable text may have changed (a cheap version check per query)."""
+promises' searchable text or aliases may have changed (a cheap version check per query)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import date, datetime
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Tracker
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
+    ALIAS_MAX,
     Clock,
     DomainError,
     PromiseNotFound,
@@ -18,7 +19,7 @@ from promisebot.domain import (
     UnknownTracker,
     days_between,
 )
-from promisebot.search import SearchDoc, SearchIndex
+from promisebot.search import SearchDoc, SearchIndex, query_key
 
 CARD_EVIDENCE = 5
 CARD_HISTORY = 6
@@ -89,6 +90,7 @@ class PromiseCard:
     history: tuple[HistoryItem, ...]
     history_total: int
     open_proposals: tuple[OpenProposal, ...]
+    aliases: tuple[str, ...] = ()  # given ones first, then learned ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ class LookupResult:
     kind: str  # "match" | "ambiguous" | "none"
     card: PromiseCard | None
     candidates: tuple[PromiseSummary, ...]
+    # The query as search learns it from a pick ("" when it could not become an alias).
+    learnable: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +135,7 @@ class LookupService:
         self._db = db
         self._clock = clock
         self._index = SearchIndex([])
-        self._fingerprint: tuple[int, int, int] | None = None
+        self._fingerprint: tuple[int, ...] | None = None
         self._index_lock = threading.Lock()
 
     def search(self, query: str) -> LookupResult:
@@ -142,7 +146,9 @@ class LookupService:
                 return LookupResult(query, "match", self._card(uow, ids[0]), ())
             found = uow.promises.with_trackers(ids)
             summaries = tuple(_summary(found[key]) for key in ids if key in found)
-        return LookupResult(query, result.kind, None, summaries)
+        key = query_key(query)
+        learnable = key if len(key) <= ALIAS_MAX else ""
+        return LookupResult(query, result.kind, None, summaries, learnable)
 
     def card(self, promise_id: int) -> PromiseCard:
         with self._db.reading() as uow:
@@ -188,15 +194,10 @@ class LookupService:
             ]
 
     def _current_index(self, uow: UnitOfWork) -> SearchIndex:
-        fingerprint = uow.promises.searchable_text_version()
+        fingerprint = (*uow.promises.searchable_text_version(), *uow.aliases.version())
         with self._index_lock:
             if fingerprint != self._fingerprint:
-                self._index = SearchIndex(
-                    SearchDoc(key, tracker, external_id, title, description, tuple(tags or ()))
-                    for key, tracker, external_id, title, description, tags in (
-                        uow.promises.search_rows()
-                    )
-                )
+                self._index = SearchIndex(_search_docs(uow))
                 self._fingerprint = fingerprint
             return self._index
 
@@ -235,7 +236,32 @@ class LookupService:
             open_proposals=tuple(
                 _open_proposal(proposal, approvals.get(proposal.id, 0)) for proposal in proposals
             ),
+            aliases=tuple(row.alias for row in uow.aliases.of_promise(promise_id)),
         )
+
+
+def _search_docs(uow: UnitOfWork) -> list[SearchDoc]:
+    """Every promise as search sees it: its text, the aliases it was given and the queries
+    it learned."""
+    given: dict[int, list[str]] = {}
+    learned: dict[int, list[str]] = {}
+    for promise_id, alias, key, is_learned in uow.aliases.search_rows():
+        (learned if is_learned else given).setdefault(promise_id, []).append(
+            key if is_learned else alias
+        )
+    return [
+        SearchDoc(
+            key,
+            tracker,
+            external_id,
+            title,
+            description,
+            tuple(tags or ()),
+            tuple(given.get(key, ())),
+            tuple(learned.get(key, ())),
+        )
+        for key, tracker, external_id, title, description, tags in uow.promises.search_rows()
+    ]
 
 
 def _tracker(uow: UnitOfWork, slug: str) -> Tracker:

@@ -16,7 +16,7 @@ from promisebot.services import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
-from promisebot.slack.listeners import evidence, home, lookup, proposals, reminders
+from promisebot.slack.listeners import aliases, evidence, home, lookup, proposals, reminders
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
 from promisebot.slack.workspace import Workspace, WorkspaceAuthorize
@@ -55,6 +55,7 @@ def create_app(
     register_command(app, router)
     lookup.register(app, router, services, messenger)
     evidence.register(app, router, services, messenger)
+    aliases.register(app, router, services, messenger)
     reminders.register(app, router, services, messenger)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
