@@ -44,10 +44,10 @@ def _columns(url: str, table: str) -> list[str]:
         engine.dispose()
 
 
-def test_head_down_one_step_and_up_again(fresh_database_url: str) -> None:
+def test_down_to_the_first_revision_and_up_again(fresh_database_url: str) -> None:
     migrate.upgrade(fresh_database_url)
     assert "cron" not in _columns(fresh_database_url, "reminder_schedules")
-    migrate.downgrade(fresh_database_url, "-1")
+    migrate.downgrade(fresh_database_url, "0001")
     assert "cron" in _columns(fresh_database_url, "reminder_schedules")
     migrate.upgrade(fresh_database_url)
     assert _columns(fresh_database_url, "reminder_schedules") == [
@@ -98,3 +98,26 @@ def test_require_schema_asks_for_migrations(db: Database, fresh_database_url: st
             require_schema(empty)
     finally:
         empty.dispose()
+
+
+def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
+    migrate.upgrade(fresh_database_url, "0002_drop_schedule_cron")
+    engine = create_db_engine(fresh_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO trackers (id, slug, name, subject, created_at) "
+                    "VALUES (1, 'gov', 'Gov', '', :at)"
+                ),
+                {"at": datetime(2026, 11, 30, tzinfo=UTC)},
+            )
+        migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
+        assert {"promise_aliases", "search_picks"} <= _tables(fresh_database_url)
+        migrate.downgrade(fresh_database_url, "0002_drop_schedule_cron")
+        assert not {"promise_aliases", "search_picks"} & _tables(fresh_database_url)
+        migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM trackers")).scalar_one() == 1
+    finally:
+        engine.dispose()
