@@ -119,7 +119,7 @@ def test_removing_an_alias_and_an_unknown_one(
     aliases.add(wall, "southern barrier", EDITOR)
 
     with pytest.raises(
-        InvalidAlias, match="has no alias 'fence'. Its aliases: 'the wall', 'southern"
+        InvalidAlias, match=r"has no alias 'fence'\. Its aliases: 'the wall', 'southern"
     ):
         aliases.remove(wall, "fence", EDITOR)
     listing = aliases.remove(wall, "WALL", EDITOR)

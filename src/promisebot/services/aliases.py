@@ -103,17 +103,7 @@ class AliasService:
                     # A learned alias confirmed by an editor: it becomes a given one.
                     uow.aliases.remove([held.id])
                     uow.flush()
-                uow.aliases.add(
-                    PromiseAlias(
-                        promise_id=promise.id,
-                        tracker_id=promise.tracker_id,
-                        alias=alias,
-                        alias_key=key,
-                        learned=False,
-                        added_by=actor,
-                        added_at=now,
-                    )
-                )
+                uow.aliases.add(_row(promise, alias, key, learned=False, by=actor, at=now))
                 uow.audit.record(
                     actor=actor,
                     action="alias.add",
@@ -210,17 +200,7 @@ def _relearn(uow: UnitOfWork, key: str, now: datetime) -> bool:
     uow.flush()
     if uow.aliases.by_key(promise.tracker_id, key) is not None:
         return changed  # already learned, or an editor's alias (theirs or another promise's)
-    uow.aliases.add(
-        PromiseAlias(
-            promise_id=promise.id,
-            tracker_id=promise.tracker_id,
-            alias=key,
-            alias_key=key,
-            learned=True,
-            added_by=SYSTEM_ACTOR,
-            added_at=now,
-        )
-    )
+    uow.aliases.add(_row(promise, key, key, learned=True, by=SYSTEM_ACTOR, at=now))
     _audit_learning(uow, "alias.learned", promise.id, key, now)
     return True
 
@@ -233,6 +213,20 @@ def _audit_learning(uow: UnitOfWork, action: str, promise_id: int, key: str, now
         subject_id=promise_id,
         at=now,
         alias=key,
+    )
+
+
+def _row(
+    promise: Promise, alias: str, key: str, *, learned: bool, by: str, at: datetime
+) -> PromiseAlias:
+    return PromiseAlias(
+        promise_id=promise.id,
+        tracker_id=promise.tracker_id,
+        alias=alias,
+        alias_key=key,
+        learned=learned,
+        added_by=by,
+        added_at=at,
     )
 
 
