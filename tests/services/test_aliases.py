@@ -3,6 +3,8 @@ makes of them, and picks teaching a learned alias."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from promisebot.services.aliases import AliasInfo, AliasService, AliasTaken, Inv
 from promisebot.services.lookup import LookupService
 from promisebot.services.trackers import load_demo
 from tests.clock import FakeClock
+from tests.databases import postgres_only
 from tests.services.test_evidence import editor_permissions
 
 EDITOR = "U_ED1"
@@ -220,3 +223,41 @@ def test_picks_of_unusable_queries_are_ignored(
     assert not aliases.record_pick(wall, "the", EDITOR)
     assert not aliases.record_pick(wall, "word " * 20, EDITOR)
     assert not aliases.record_pick(10**9, "wall", EDITOR)
+
+
+@postgres_only
+def test_two_people_picking_at_the_same_moment_teach_the_query_once(
+    db: Database, lookup: LookupService, clock: FakeClock
+) -> None:
+    """Real threads, each with its own engine, released together, over several queries: each
+    pick sees the one committed before it (the query's advisory lock), so every query is
+    learned exactly once."""
+    universal = _id(lookup, "universal-tariff")
+    queries = [f"tariffs {word}" for word in ("steel", "lumber", "cars", "chips", "wine", "oil")]
+    barrier = threading.Barrier(2)
+    taught: dict[str, list[bool]] = {query: [] for query in queries}
+    errors: list[BaseException] = []
+
+    def pick(user: str) -> None:
+        own = Database(db.url)
+        try:
+            service = AliasService(own, clock, editor_permissions(clock))
+            for query in queries:
+                barrier.wait()
+                taught[query].append(service.record_pick(universal, query, user))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=pick, args=(user,)) for user in ("U_A", "U_B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert {query: sorted(results) for query, results in taught.items()} == {
+        query: [False, True] for query in queries
+    }
+    assert _rows(db) == [(query, query, True) for query in queries]
