@@ -142,10 +142,12 @@ def teach_picks(database_url: str, count: int, promises: int) -> None:
     try:
         editors = EditorDirectory(frozenset({"U_BENCH"}), None, None, ttl_seconds=60, clock=utcnow)
         aliases = AliasService(db, utcnow, Permissions(editors))
-        lookup = LookupService(db, utcnow)
         step = max(promises // max(count, 1), 1)
         for n in range(count):
-            promise = lookup.find_one(f"promise-{n * step}")
+            external_id = f"promise-{n * step}"
+            with db.reading() as uow:
+                promise = uow.promises.promise_by_key(f"tracker-{n * step % 5}", external_id)
+            assert promise is not None
             aliases.record_pick(promise.id, f"desk shorthand {n}", "U_BENCH")
     finally:
         db.dispose()
