@@ -147,8 +147,9 @@ def teach_picks(database_url: str, count: int, promises: int) -> None:
             external_id = f"promise-{n * step}"
             with db.reading() as uow:
                 promise = uow.promises.promise_by_key(f"tracker-{n * step % 5}", external_id)
-            assert promise is not None
-            aliases.record_pick(promise.id, f"desk shorthand {n}", "U_BENCH")
+                assert promise is not None
+                promise_id = promise.id
+            aliases.record_pick(promise_id, f"desk shorthand {n}", "U_BENCH")
     finally:
         db.dispose()
 
