@@ -142,7 +142,7 @@ def test_hostile_text_is_escaped(bot: Bot) -> None:
     body = bot.driver.command("<!channel> <http://evil.example|click> & more").json()
     text = _texts(body["blocks"])
     assert "<!channel>" not in text
-    assert "&lt;!channel&gt;" in text
+    assert "@channel" in text  # Slack's markup read as what was typed, then escaped
     assert "<http://evil.example|click>" not in text
 
 

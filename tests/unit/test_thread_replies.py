@@ -7,15 +7,18 @@ from dataclasses import replace
 import pytest
 
 from promisebot.domain import Verdict
-from promisebot.slack.thread_replies import (
-    ParsedReply,
-    ThreadMessage,
-    parse_reply,
-    review_asked,
-    typed_text,
-)
+from promisebot.slack.requests import ThreadMessage, typed_text
+from promisebot.slack.thread_replies import ParsedReply, review_asked
 
 APPROVE = ParsedReply(Verdict.APPROVE)
+
+
+def parse_reply(text: str, *, bot_user_id: str | None = None) -> ParsedReply | None:
+    """What a reply with this raw Slack text asks for, read at the edge like a real one."""
+    event = {"type": "message", "user": "UALICE", "text": text, "ts": "2.0", "thread_ts": "1.0"}
+    message = ThreadMessage.from_event({**event, "channel": "CREVIEW"})
+    assert message is not None
+    return review_asked(message, bot_user_id=bot_user_id)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +100,7 @@ def test_the_bots_own_messages_are_never_reviews() -> None:
     assert review_asked(mine, bot_user_id="UBOT") is None
     alice = replace(mine, user="UALICE")
     assert review_asked(alice, bot_user_id="UBOT") == APPROVE
-    assert review_asked(replace(alice, text="<@UBOT> LGTM!"), bot_user_id="UBOT") == APPROVE
+    assert review_asked(replace(alice, text="LGTM!", mention="UBOT"), bot_user_id="UBOT") == APPROVE
     chat = replace(alice, text="I think we should wait for the vote")
     assert review_asked(chat, bot_user_id="UBOT") is None
 

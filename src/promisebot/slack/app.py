@@ -19,7 +19,7 @@ from promisebot.slack.commands import register as register_command
 from promisebot.slack.listeners import aliases, evidence, home, lookup, proposals, reminders
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
-from promisebot.slack.workspace import Workspace, WorkspaceAuthorize
+from promisebot.slack.workspace import Workspace, WorkspaceAuthorize, refuse_other_workspaces
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +50,7 @@ def create_app(
         ),
     )
     app.use(_tag_logs_with_request_id)
+    app.use(refuse_other_workspaces(workspace))
     messenger = Messenger(client)
     router = CommandRouter()
     register_command(app, router)

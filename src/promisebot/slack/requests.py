@@ -1,9 +1,50 @@
-"""Slack payloads turned into small typed objects before any business code sees them."""
+"""Slack payloads turned into small typed objects before any business code sees them.
+
+Slack sends text with `&`, `<`, `>` as entities and its own `<@U…>`/`<#C…>`/`<url|label>`
+markup; both are undone here, once (`typed_text`), so the rest of the bot sees what was typed.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+_LEADING_MENTION = re.compile(r"^\s*<@(?P<user>[A-Z0-9]+)(?:\|[^>]*)?>\s*[:,]?\s*", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?://)?", re.IGNORECASE)
+# Where a slash command says it was typed when the bot may not be able to post there.
+_UNPOSTABLE_CHANNEL_NAMES = ("directmessage", "privategroup")
+# Message subtypes that are still a person's new message: a reply also sent to the channel,
+# and a reply with files attached (its text decides, like any reply).
+_PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+def decode_entities(text: str) -> str:
+    """Slack escapes exactly these three; `&amp;` last so "&amp;lt;" stays a literal "&lt;"."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def typed_text(text: str, *, link_labels: bool = True) -> str:
+    """Slack text as a person typed it: mentions, channels and links parsed out of Slack's
+    markup (`<@U1|ann>` → `@ann`, `<url|label>` → `label (url)`, or just `url` without
+    `link_labels`), then the entities decoded. Runs once, on the raw text from Slack."""
+    return decode_entities(_MARKUP.sub(lambda match: _unwrap(match, link_labels), text))
+
+
+def _unwrap(match: re.Match[str], link_labels: bool) -> str:
+    target, _, label = match.group(1).partition("|")
+    if target.startswith("@"):
+        return "@" + (label or target[1:])
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!"):
+        return "@" + (label or target[1:].split("^", 1)[0])
+    if not target or any(ch.isspace() for ch in target):
+        return match.group(0)  # not Slack's markup: a link target never holds a space
+    if not link_labels or not label or label in (target, _SCHEME.sub("", target)):
+        return target.removeprefix("mailto:")
+    return f"{label} ({target})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,19 +53,26 @@ class CommandRequest:
 
     user_id: str
     channel_id: str
-    text: str
+    text: str  # as typed: entities decoded, links reduced to their URL
     trigger_id: str
     response_url: str
+    channel_name: str = ""  # "directmessage" / "privategroup" where the bot may not post
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> CommandRequest:
         return cls(
             user_id=str(body.get("user_id", "")),
             channel_id=str(body.get("channel_id", "")),
-            text=str(body.get("text", "")).strip(),
+            text=typed_text(str(body.get("text", "")), link_labels=False).strip(),
             trigger_id=str(body.get("trigger_id", "")),
             response_url=str(body.get("response_url", "")),
+            channel_name=str(body.get("channel_name", "")),
         )
+
+    @property
+    def bot_may_not_post_here(self) -> bool:
+        """A DM or a private channel: the bot cannot post there unless it was invited."""
+        return self.channel_name in _UNPOSTABLE_CHANNEL_NAMES or self.channel_id.startswith("D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +89,7 @@ class ActionRequest:
     response_url: str | None
     view_id: str | None
     is_ephemeral: bool
+    channel_name: str = ""
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> ActionRequest:
@@ -62,9 +111,52 @@ class ActionRequest:
             response_url=body.get("response_url"),
             view_id=(body.get("view") or {}).get("id"),
             is_ephemeral=bool(container.get("is_ephemeral")),
+            channel_name=str(channel.get("name") or ""),
+        )
+
+    @property
+    def bot_may_not_post_here(self) -> bool:
+        """Pressed in a DM (or App Home), or a private channel, where the bot may not post."""
+        channel = self.channel_id or ""
+        return (
+            not channel or channel.startswith("D") or self.channel_name in _UNPOSTABLE_CHANNEL_NAMES
         )
 
     @property
     def int_value(self) -> int | None:
         head = self.value.split(":", 1)[0]
         return int(head) if head.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """A person's new message inside a thread; None for everything the bot must ignore.
+    `mention` is the user a leading `@someone` names; `text` is the rest, as typed."""
+
+    channel_id: str
+    thread_ts: str
+    user: str
+    text: str
+    mention: str | None = None
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> ThreadMessage | None:
+        # Bot posts (ours included), edits (message_changed), deletions and joins carry a
+        # bot_id or another subtype. A message outside a thread, or the thread's root
+        # itself, is not a reply.
+        if event.get("bot_id") or event.get("subtype") not in _PERSON_SUBTYPES:
+            return None
+        thread_ts, ts = event.get("thread_ts"), event.get("ts")
+        channel, user = event.get("channel"), event.get("user")
+        if not thread_ts or thread_ts == ts or not channel or not user:
+            return None
+        raw = str(event.get("text") or "")
+        mention = _LEADING_MENTION.match(raw)
+        rest = raw[mention.end() :] if mention else raw
+        return cls(
+            str(channel),
+            str(thread_ts),
+            str(user),
+            typed_text(rest).strip(),
+            mention.group("user").upper() if mention else None,
+        )

@@ -3,12 +3,14 @@ kept in one small object that Bolt's authorization, /healthz and start-up read."
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.context import BoltContext
@@ -174,6 +176,84 @@ class WorkspaceAuthorize(Authorize):
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
         return self.workspace.authorize_result()
+
+
+OTHER_WORKSPACE = "This app is installed in another workspace."
+
+
+def is_installed_for(
+    installed: InstalledTeam,
+    *,
+    team_id: str | None,
+    enterprise_id: str | None,
+    is_enterprise_install: bool | None,
+) -> bool:
+    """Whether a request belongs to the installation `auth.test` named. Bolt reads the
+    installation's team from the payload (`team.id` of an action, `authorizations[0]` of an
+    event), not the acting user's, so Slack Connect users of our channels still count."""
+    if is_enterprise_install and not installed.enterprise_id:
+        return False  # an org-wide installation of this app: not the one we run as
+    if enterprise_id and enterprise_id != installed.enterprise_id:
+        return False
+    return not team_id or team_id == installed.team_id
+
+
+def refuse_other_workspaces(
+    workspace: Workspace,
+) -> Callable[[BoltRequest, Callable[[], BoltResponse]], BoltResponse]:
+    """Bolt middleware: a request from a team or org the bot is not installed in changes
+    nothing and shows nothing but OTHER_WORKSPACE where Slack shows replies; one log line."""
+
+    def refuse_other_workspace(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        installed = workspace.team
+        context = req.context
+        if installed is None or is_installed_for(
+            installed,
+            team_id=context.team_id,
+            enterprise_id=context.enterprise_id,
+            is_enterprise_install=context.is_enterprise_install,
+        ):
+            return next()
+        body = req.body
+        kind = _request_kind(body)
+        log.warning(
+            "refused a %s from team %s (enterprise %s): this app is installed in team %s",
+            kind,
+            context.team_id,
+            context.enterprise_id,
+            installed.team_id,
+        )
+        return BoltResponse(status=200, body=_refusal(kind), headers=_JSON)
+
+    return refuse_other_workspace
+
+
+_JSON: dict[str, str | Sequence[str]] = {"content-type": "application/json;charset=utf-8"}
+
+
+def _request_kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return "command"
+    if body.get("type") == "event_callback":
+        return f"{(body.get('event') or {}).get('type', 'event')} event"
+    return str(body.get("type") or "request")
+
+
+def _refusal(kind: str) -> str:
+    if kind == "command":
+        return json.dumps({"response_type": "ephemeral", "text": OTHER_WORKSPACE})
+    if kind == "view_submission":
+        view = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Promisebot"},
+            "blocks": [
+                {"type": "section", "text": {"type": "plain_text", "text": OTHER_WORKSPACE}}
+            ],
+        }
+        return json.dumps({"response_action": "update", "view": view})
+    if kind == "block_suggestion":
+        return json.dumps({"options": []})
+    return ""
 
 
 def _describe(error: BaseException) -> str:

@@ -187,3 +187,9 @@ class DigestRepository(Repository):
             DigestRun.schedule_id == schedule_id, DigestRun.period_key == period_key
         )
         return self._session.scalars(statement).one_or_none()
+
+    def run_at_message(self, channel_id: str, message_ts: str) -> DigestRun | None:
+        statement = select(DigestRun).where(
+            DigestRun.channel_id == channel_id, DigestRun.message_ts == message_ts
+        )
+        return self._session.scalars(statement).first()

@@ -36,6 +36,16 @@ class ProposalRepository(Repository):
         )
         return self._session.scalars(statement).one_or_none()
 
+    def last_channel_of(self, proposer: str) -> str | None:
+        """Where the proposer's latest posted proposal went (the propose modal's default)."""
+        statement = (
+            select(Proposal.channel_id)
+            .where(Proposal.proposed_by == proposer, Proposal.channel_id.is_not(None))
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+            .limit(1)
+        )
+        return self._session.scalars(statement).first()
+
     def get(self, proposal_id: int) -> Proposal | None:
         statement = select(Proposal).where(Proposal.id == proposal_id).options(*_WITH_PROMISE)
         return self._session.scalars(statement).one_or_none()

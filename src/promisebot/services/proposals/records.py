@@ -74,6 +74,7 @@ class ProposalDraft:
     rated_at: datetime  # an effective date may not be earlier than this (local) day
     approvals_required: int
     open_proposals: int
+    last_channel: str | None = None  # where the proposer's last proposal was posted
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
     SYSTEM_ACTOR,
     Clock,
+    DomainError,
     Outcome,
     PromiseNotFound,
+    ProposalClosed,
     ProposalStatus,
     Rating,
     Verdict,
@@ -72,6 +74,7 @@ class ProposalService:
                 rated_at=promise.rated_at,
                 approvals_required=self._settings.approvals_required,
                 open_proposals=len(uow.proposals.open_on_promise(promise_id)),
+                last_channel=uow.proposals.last_channel_of(user),
             )
 
     def propose(
@@ -150,6 +153,24 @@ class ProposalService:
             view = self._view(uow, proposal, uow.proposals.reviews_of(proposal_id))
             uow.commit()
         return view
+
+    def last_channel(self, user: str) -> str | None:
+        """Where `user`'s latest posted proposal went."""
+        with self._db.reading() as uow:
+            return uow.proposals.last_channel_of(user)
+
+    def check_can_post(self, proposal_id: int, user: str) -> ProposalView:
+        """The proposal, if `user` (its proposer) may have its unposted root posted now;
+        writes nothing (`attach_message` records the post)."""
+        with self._db.reading() as uow:
+            proposal = uow.proposals.get(proposal_id)
+            if proposal is None:
+                raise ProposalNotFound()
+            if proposal.proposed_by != user:
+                raise DomainError("Only the proposer can post this proposal for review.")
+            if proposal.status is not ProposalStatus.OPEN:
+                raise ProposalClosed(proposal.status)
+            return self._view(uow, proposal, uow.proposals.reviews_of(proposal_id))
 
     # -- reviewing -------------------------------------------------------------------------
 

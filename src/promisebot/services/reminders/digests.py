@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from promisebot.db.models import DigestRun, Promise
@@ -21,6 +23,11 @@ from promisebot.services.permissions import Permissions
 from promisebot.settings import Settings
 
 DEFAULT_LIMIT = 20
+REVIEWED, SNOOZED, UNSNOOZED = (
+    "promise.reviewed_still_stalled",
+    "promise.snoozed",
+    "promise.unsnoozed",
+)
 SNOOZE_MAX_DAYS = 365
 SNOOZE_CHOICES = (7, 30, 90)
 SNOOZE = "snooze reminders"
@@ -86,6 +93,17 @@ class PromiseSnoozed:
     title: str
     snoozed_until: datetime | None  # None: the snooze was lifted (days = 0)
     snoozed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestAnswer:
+    """The latest answer to one item of a posted digest, as the audit trail has it."""
+
+    promise_id: int
+    kind: Literal["reviewed", "snoozed", "unsnoozed"]
+    by: str
+    days: int
+    until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +194,7 @@ class DigestService:
             promise.updated_at = now
             uow.audit.record(
                 actor=user,
-                action="promise.reviewed_still_stalled",
+                action=REVIEWED,
                 subject_type="promise",
                 subject_id=promise.id,
                 at=now,
@@ -227,7 +245,7 @@ class DigestService:
         promise.updated_at = now
         uow.audit.record(
             actor=user,
-            action="promise.snoozed" if until else "promise.unsnoozed",
+            action=SNOOZED if until else UNSNOOZED,
             subject_type="promise",
             subject_id=promise.id,
             at=now,
@@ -235,6 +253,40 @@ class DigestService:
             until=until.isoformat() if until else None,
         )
         return PromiseSnoozed(promise.id, promise.external_id, promise.title, until, user)
+
+    def answers(
+        self, channel_id: str, message_ts: str, promise_ids: Collection[int]
+    ) -> dict[int, DigestAnswer]:
+        """The answers given to a posted digest's items since it was posted (from any
+        replica, button or command), so its message can be re-rendered from the database."""
+        with self._db.reading() as uow:
+            run = uow.digests.run_at_message(channel_id, message_ts)
+            # A run's claim precedes its post; a digest posted by hand has only its ts.
+            since = run.claimed_at if run is not None else _ts_time(message_ts)
+            events = uow.audit.latest(
+                subject_type="promise",
+                subject_ids=promise_ids,
+                actions=(REVIEWED, SNOOZED, UNSNOOZED),
+                since=since,
+            )
+            answers: dict[int, DigestAnswer] = {}
+            for subject, event in events.items():
+                until = event.details.get("until")
+                kind: Literal["reviewed", "snoozed", "unsnoozed"] = (
+                    "reviewed"
+                    if event.action == REVIEWED
+                    else "snoozed"
+                    if event.action == SNOOZED
+                    else "unsnoozed"
+                )
+                answers[int(subject)] = DigestAnswer(
+                    promise_id=int(subject),
+                    kind=kind,
+                    by=event.actor,
+                    days=int(event.details.get("days") or 0),
+                    until=datetime.fromisoformat(until) if until else None,
+                )
+            return answers
 
     # -- exactly-once claims -------------------------------------------------------------
 
@@ -322,6 +374,14 @@ class DigestService:
         with self._db.reading() as uow:
             row = uow.digests.run_for(schedule_id, period_key)
             return _run_info(row) if row else None
+
+
+def _ts_time(message_ts: str) -> datetime:
+    """A Slack message ts is its post time in seconds since the epoch."""
+    try:
+        return datetime.fromtimestamp(float(message_ts), UTC)
+    except (ValueError, OverflowError):
+        return datetime.fromtimestamp(0, UTC)
 
 
 def _evidence_day(published: date | None, added: datetime | None, tz: ZoneInfo) -> date | None:

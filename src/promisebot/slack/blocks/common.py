@@ -42,6 +42,7 @@ class Act:
     APPROVE = "proposal.approve"
     REJECT = "proposal.reject"
     WITHDRAW = "proposal.withdraw"
+    POST_PROPOSAL = "proposal.post"
     OPEN_LINK = "link.open"
 
 
@@ -50,6 +51,7 @@ class Views:
 
     PROPOSE = "proposal.modal"
     REJECT = "proposal.reject_modal"
+    POST_PROPOSAL = "proposal.post_modal"
     EVIDENCE = "evidence.modal"
 
 

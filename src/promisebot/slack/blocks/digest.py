@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from promisebot.services.reminders import (
     SNOOZE_CHOICES,
+    DigestAnswer,
     DigestContent,
     DigestItem,
     PromiseReviewed,
@@ -37,6 +38,7 @@ from promisebot.slack.blocks.common import (
 LIST_STALLED = "/promise list stalled"
 ITEM_BLOCK = "digest.item:"
 ACTIONS_BLOCK = "digest.actions:"
+NOTE_BLOCK = "digest.note:"
 REMIND_HERE_USAGE = (
     "Usage: `/promise remind here <days> <HH:MM> [threshold-days]`, "
     "e.g. `/promise remind here mon,thu 09:00 30`. Days: `mon`…`sun`, lists like `mon,thu`, "
@@ -192,10 +194,24 @@ def render_digest_text(content: DigestContent, tz: ZoneInfo) -> str:
 
 
 def mark_item_done(blocks: list[Block], promise_id: int, note: str) -> list[Block]:
-    """A posted digest's blocks with one item's actions replaced by `note` (mrkdwn, already
-    escaped), e.g. after "Reviewed — still stalled" or a snooze; other items keep theirs."""
-    target = f"{ACTIONS_BLOCK}{promise_id}"
-    return [context(note) if block.get("block_id") == target else block for block in blocks]
+    """A posted digest's blocks with one item's actions (or earlier note) replaced by `note`
+    (mrkdwn, already escaped), e.g. after "Reviewed — still stalled" or a snooze; other
+    items keep theirs."""
+    targets = (f"{ACTIONS_BLOCK}{promise_id}", f"{NOTE_BLOCK}{promise_id}")
+    done = {**context(note), "block_id": f"{NOTE_BLOCK}{promise_id}"}
+    return [done if block.get("block_id") in targets else block for block in blocks]
+
+
+def digest_item_ids(blocks: list[Block]) -> list[int]:
+    """The promises a posted digest lists, answered or not."""
+    ids = []
+    for block in blocks:
+        block_id = str(block.get("block_id") or "")
+        for prefix in (ACTIONS_BLOCK, NOTE_BLOCK):
+            number = block_id.removeprefix(prefix)
+            if block_id.startswith(prefix) and number.isdigit():
+                ids.append(int(number))
+    return ids
 
 
 def describe_schedule(info: ScheduleInfo) -> str:
@@ -245,6 +261,13 @@ def snoozed_note(user: str, days: int, until: datetime | None, tz: ZoneInfo) -> 
         f":zzz: Snoozed for {plural(days, 'day')} by <@{escape(user)}> "
         f"(until {format_day(until, tz)})"
     )
+
+
+def answer_note(answer: DigestAnswer, tz: ZoneInfo) -> str:
+    """The note an answered item shows in a posted digest."""
+    if answer.kind == "reviewed":
+        return reviewed_note(answer.by)
+    return snoozed_note(answer.by, answer.days, answer.until, tz)
 
 
 def render_reviewed(result: PromiseReviewed) -> Message:

@@ -31,6 +31,7 @@ from promisebot.slack.blocks.common import (
     truncate,
 )
 from promisebot.slack.blocks.digest import reviewed_button, snooze_select
+from promisebot.slack.blocks.proposals import unposted_actions
 
 PICK_LIST_MAX = 5
 DESCRIPTION_MAX = 1200
@@ -44,8 +45,10 @@ def card_message(
     is_editor: bool = False,
     shared_by: str | None = None,
     permalinks: dict[int, str] | None = None,
+    viewer: str | None = None,
 ) -> Message:
-    """The promise card; `shared_by` renders the public version without private buttons."""
+    """The promise card; `shared_by` renders the public version without private buttons;
+    the `viewer`'s own proposals that were never posted get *Post for review* / *Withdraw*."""
     blocks: list[Block] = [
         header(card.title),
         context(
@@ -67,6 +70,12 @@ def card_message(
     blocks.extend(_evidence_blocks(card, tz))
     blocks.extend(_history_blocks(card, tz))
     blocks.extend(_open_proposal_blocks(card, permalinks or {}))
+    if viewer and not shared_by:
+        blocks.extend(
+            unposted_actions(proposal.id)
+            for proposal in card.open_proposals
+            if proposal.proposed_by == viewer and not proposal.message_ts
+        )
     if shared_by:
         blocks.append(context(f"Shared by <@{escape(shared_by)}>"))
     else:

@@ -30,6 +30,9 @@ from promisebot.slack.blocks.proposals import change_line
 # maps straight onto the inputs; the reject modal has one input.
 RATING, RATIONALE, LINKS, EFFECTIVE_ON = "rating", "rationale", "links", "effective_on"
 PROPOSE_FIELDS = (RATING, RATIONALE, LINKS, EFFECTIVE_ON)
+# Asked only when the bot may not post where the proposal was started and no review
+# channel is set.
+CHANNEL = "post_channel"
 REASON = "reason"
 # Slack caps a plain_text_input at 3000 characters.
 LINKS_INPUT_MAX = 3000
@@ -48,9 +51,34 @@ class ProposeForm:
     links_text: str
     effective_on: date | None
     errors: dict[str, str]  # problems reading the form itself (block id → message)
+    channel: str | None = None  # the channel picked to post the proposal in, if asked
 
 
-def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> dict[str, Any]:
+def channel_input(last_channel: str | None) -> Block:
+    """Where to post for review; defaults to the channel the proposer used last."""
+    element: Block = {
+        "type": "conversations_select",
+        "action_id": field_action(CHANNEL),
+        "placeholder": plain_text("Pick a channel", 150),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if last_channel:
+        element["initial_conversation"] = last_channel
+    return {
+        "type": "input",
+        "block_id": CHANNEL,
+        "label": plain_text("Post for review in"),
+        "hint": plain_text(
+            "The bot cannot post where you are; pick a channel it is in "
+            "(a private channel needs /invite @promisebot first)."
+        ),
+        "element": element,
+    }
+
+
+def propose_modal(
+    draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo, *, ask_channel: bool = False
+) -> dict[str, Any]:
     current = draft.current_rating
     blocks: list[Block] = [
         section(f"*{escape(truncate(draft.title, 200))}*"),
@@ -109,6 +137,8 @@ def propose_modal(draft: ProposalDraft, modal: ModalContext, tz: ZoneInfo) -> di
         },
         context(f"Needs {plural(draft.approvals_required, 'approval')} from other editors."),
     ]
+    if ask_channel:
+        blocks.insert(-1, channel_input(draft.last_channel))
     return {
         "type": "modal",
         "callback_id": Views.PROPOSE,
@@ -155,7 +185,31 @@ def read_propose_form(values: dict[str, Any]) -> ProposeForm:
         links_text=str(_state(values, LINKS).get("value") or ""),
         effective_on=effective_on,
         errors=errors,
+        channel=read_channel(values),
     )
+
+
+def read_channel(values: dict[str, Any]) -> str | None:
+    picked = _state(values, CHANNEL).get("selected_conversation")
+    return str(picked) if picked else None
+
+
+def post_modal(
+    proposal: ProposalView, modal: ModalContext, last_channel: str | None
+) -> dict[str, Any]:
+    """*Post for review* of a proposal whose root could not be posted: where to post it."""
+    return {
+        "type": "modal",
+        "callback_id": Views.POST_PROPOSAL,
+        "private_metadata": modal.dump(),
+        "title": plain_text("Post for review", 24),
+        "submit": plain_text("Post", 24),
+        "close": plain_text("Cancel", 24),
+        "blocks": [
+            section(f"*{escape(truncate(proposal.promise_title, 200))}*\n{change_line(proposal)}"),
+            channel_input(last_channel),
+        ],
+    }
 
 
 def reject_modal(proposal: ProposalView, modal: ModalContext) -> dict[str, Any]:

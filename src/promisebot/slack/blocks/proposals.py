@@ -231,10 +231,31 @@ def posted_confirmation(proposal: ProposalView, permalink: str | None) -> Messag
 def unposted_notice(proposal: ProposalView) -> Message:
     text = (
         f":warning: Your proposal to rate {_promise(proposal)} *{proposal.to_rating.label}* is "
-        "saved, but Slack did not take the review post. It shows on the promise's card; "
-        "try withdrawing and proposing again later if nobody can review it."
+        "saved, but Slack did not take the review post (the bot may not be in that "
+        "channel). Post it for review, or withdraw it; both are on the promise's card too."
     )
-    return Message("Your proposal is saved but was not posted", [section(text)])
+    return Message(
+        "Your proposal is saved but was not posted",
+        [section(text), unposted_actions(proposal.id)],
+    )
+
+
+def unposted_actions(proposal_id: int) -> Block:
+    """What the proposer can do with a proposal whose root was never posted."""
+    value = str(proposal_id)
+    return actions(
+        button("Post for review", Act.POST_PROPOSAL, value, style="primary"),
+        button("Withdraw", Act.WITHDRAW, value),
+        block_id=f"unposted:{proposal_id}",
+    )
+
+
+def withdrawn_unposted(proposal: ProposalView) -> Message:
+    text = (
+        f":leftwards_arrow_with_hook: You withdrew your proposal to rate {_promise(proposal)} "
+        f"*{proposal.to_rating.label}*."
+    )
+    return Message(_plain(text), [section(text)])
 
 
 def already_counted(proposal: ProposalView) -> Message:

@@ -24,25 +24,14 @@ log = logging.getLogger(__name__)
 EXPIRED_FORM = "This form has expired. Close it and press *Add evidence* on the card again."
 
 
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of `&`, `<`, `>` in command text (`&amp;` last)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def parse_evidence_args(args: str) -> tuple[str, str, str]:
-    """`<id> <url> [note]` → (id, url, note); Slack's `<url>` / `<url|label>` wrapping is
-    removed (a label may contain spaces, so the wrapped form is read up to its `>`)."""
+    """`<id> <url> [note]` → (id, url, note); the text arrives as typed (`CommandRequest`)."""
     words = args.split(maxsplit=1)
     if len(words) < 2:
         raise DomainError(render.USAGE)
     query, rest = words
-    if rest.startswith("<") and ">" in rest:
-        wrapped, _, note = rest[1:].partition(">")
-        url = wrapped.split("|", 1)[0]
-    else:
-        url, *more = rest.split(maxsplit=1)
-        note = more[0] if more else ""
-    return query, unescape(url.strip()), unescape(note.strip())
+    url, *more = rest.split(maxsplit=1)
+    return query, url.strip(), more[0].strip() if more else ""
 
 
 def fetch_title_later(services: Services, added: EvidenceAdded) -> None:

@@ -62,7 +62,11 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if result.card is not None:
             return CommandReply(
                 render.card_message(
-                    result.card, tz, is_editor=is_editor, permalinks=permalinks(result.card)
+                    result.card,
+                    tz,
+                    is_editor=is_editor,
+                    permalinks=permalinks(result.card),
+                    viewer=invocation.request.user_id,
                 )
             )
         return CommandReply(render.lookup_message(result, tz, is_editor=is_editor))
@@ -112,6 +116,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             tz,
             is_editor=services.permissions.is_editor(request.user_id),
             permalinks=permalinks(card),
+            viewer=request.user_id,
         )
         respond(replace_original=True, **_payload(message))
 

@@ -1,7 +1,6 @@
-"""Proposals in Slack: `/promise propose` and the card's *Propose change* button (modal and
-submission), the root's *Approve* / *Reject* / *Withdraw* buttons, and review replies in a
-proposal's thread. What Slack is told after each commit lives in `slack.notify.proposals`.
-"""
+"""Proposals in Slack: proposing (command, card button, modal), the root's review buttons,
+thread replies, and *Post for review* of a root never posted; what Slack is told after
+each commit lives in `slack.notify.proposals`."""
 
 from __future__ import annotations
 
@@ -22,8 +21,8 @@ from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.notify.proposals import ProposalNotifier
-from promisebot.slack.requests import ActionRequest
-from promisebot.slack.thread_replies import ThreadMessage, review_asked
+from promisebot.slack.requests import ActionRequest, ThreadMessage
+from promisebot.slack.thread_replies import review_asked
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +33,11 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     proposals = services.proposals
     notifier = ProposalNotifier(proposals, services.settings, messenger)
     tz = services.settings.tz
+    review_channel = services.settings.review_channel
+
+    def ask_channel(bot_may_not_post_here: bool) -> bool:
+        # Started where the bot cannot post, a root would fail: ask where to post instead.
+        return bot_may_not_post_here and not review_channel
 
     def refuse(request: ActionRequest, proposal_id: int, error: DomainError) -> None:
         """Tell whoever pressed a root's button why not, in the root's channel; a proposal
@@ -51,7 +55,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         promise = services.lookup.find_one(invocation.args)
         draft = proposals.draft(promise.id, request.user_id)
         modal = modals.propose_modal(
-            draft, ModalContext(promise.id, request.channel_id or None), tz
+            draft,
+            ModalContext(promise.id, request.channel_id or None),
+            tz,
+            ask_channel=ask_channel(request.bot_may_not_post_here),
         )
 
         def open_modal() -> None:
@@ -85,9 +92,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             )
             return
         modal = ModalContext(draft.promise_id, request.channel_id)
-        client.views_open(
-            trigger_id=request.trigger_id, view=modals.propose_modal(draft, modal, tz)
+        view = modals.propose_modal(
+            draft, modal, tz, ask_channel=ask_channel(request.bot_may_not_post_here)
         )
+        client.views_open(trigger_id=request.trigger_id, view=view)
 
     @app.view(Views.PROPOSE)
     def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -108,7 +116,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                 rationale=form.rationale,
                 links_text=form.links_text,
                 effective_on=form.effective_on,
-                origin_channel=modal.channel_id,
+                origin_channel=form.channel or modal.channel_id,
             )
         except InvalidProposal as error:
             errors = field_errors(error.errors, modals.PROPOSE_FIELDS, modals.RATIONALE)
@@ -195,7 +203,66 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             refuse(request, request.int_value, error)
             return
+        if not proposal.message_ts:
+            # Never posted: no root to show it, so the proposer hears it where they pressed.
+            messenger.tell(
+                request.user_id,
+                render.withdrawn_unposted(proposal),
+                channel=request.channel_id,
+                response_url=request.response_url,
+            )
+            return
         notifier.after_withdraw(proposal)
+
+    # -- a proposal whose root was never posted -----------------------------------------------
+
+    @app.action(Act.POST_PROPOSAL)
+    def handle_post_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        request = ActionRequest.from_body(body)
+        if request.int_value is None:
+            return
+        try:
+            proposal = proposals.check_can_post(request.int_value, request.user_id)
+        except DomainError as error:
+            messenger.tell(
+                request.user_id,
+                error_message(str(error)),
+                channel=request.channel_id,
+                response_url=request.response_url,
+            )
+            return
+        if not review_channel and not proposal.message_ts:
+            modal = ModalContext(proposal.id, request.channel_id)
+            last = proposals.last_channel(request.user_id)
+            client.views_open(
+                trigger_id=request.trigger_id, view=modals.post_modal(proposal, modal, last)
+            )
+            return
+        attached = notifier.post_unposted(proposal.id)
+        notifier.tell_proposer(
+            proposal,
+            attached,
+            origin_channel=request.channel_id,
+            response_url=request.response_url,
+        )
+
+    @app.view(Views.POST_PROPOSAL)
+    def handle_post_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = str((body.get("user") or {}).get("id", ""))
+        modal = ModalContext.load(str(view.get("private_metadata") or ""))
+        channel = modals.read_channel((view.get("state") or {}).get("values") or {})
+        if modal is None or channel is None:
+            ack(response_action="errors", errors={modals.CHANNEL: modals.EXPIRED_FORM})
+            return
+        try:
+            proposal = proposals.check_can_post(modal.subject_id, user)
+        except DomainError as error:
+            ack(response_action="errors", errors={modals.CHANNEL: str(error)})
+            return
+        ack()
+        attached = notifier.post_unposted(proposal.id, channel=channel)
+        notifier.tell_proposer(proposal, attached, origin_channel=modal.channel_id)
 
     @app.event("message")
     def handle_thread_message(

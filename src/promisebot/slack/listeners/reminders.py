@@ -28,7 +28,7 @@ THRESHOLD_MAX = 3650
 
 def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
     tz = services.settings.tz
-    digest_messages = DigestMessages(messenger)
+    digest_messages = DigestMessages(services.digests, messenger, tz)
 
     def schedules_changed() -> None:
         # Runs after the ack; the scheduler's periodic sync catches up if this fails.
@@ -78,8 +78,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             _tell(messenger, request, error)
             return
-        note = render.reviewed_note(request.user_id)
-        if not digest_messages.mark_done(request, body, done.promise_id, note):
+        if not digest_messages.mark_done(request, body, done.promise_id):
             _tell(messenger, request, render.render_reviewed(done))
 
     @app.action(Act.SNOOZE)
@@ -96,8 +95,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         except DomainError as error:
             _tell(messenger, request, error)
             return
-        note = render.snoozed_note(request.user_id, days, done.snoozed_until, tz)
-        if not digest_messages.mark_done(request, body, done.promise_id, note):
+        if not digest_messages.mark_done(request, body, done.promise_id):
             _tell(messenger, request, render.render_snoozed(done, days, tz))
 
 

@@ -1,16 +1,16 @@
-"""What a posted digest shows after an editor answers one of its items: the item's actions
-replaced by a note (*Reviewed*, *Snoozed*), every note this process made kept in place."""
+"""What a posted digest shows after editors answer its items: each answered item's actions
+replaced by a note (*Reviewed*, *Snoozed*), re-rendered from the database."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
+from promisebot.services.reminders import DigestService
 from promisebot.slack.blocks import digest as render
 from promisebot.slack.blocks.common import Block, Message
 from promisebot.slack.messenger import Messenger
@@ -18,68 +18,59 @@ from promisebot.slack.requests import ActionRequest
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class _Answered:
-    """What this process has written into one posted digest."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    notes: dict[int, str] = field(default_factory=dict)
+# Render-and-write rounds per update, as for proposal roots: a further round is needed only
+# when another replica recorded an answer while this one was writing.
+MAX_SYNC_ROUNDS = 4
+MESSAGE_LOCK_STRIPES = 64
 
 
 class DigestMessages:
-    """Replaces an answered item's actions with a note in the posted digest.
+    """Replaces answered items' actions with notes in a posted digest.
 
     Slack sends the message as the presser saw it, so two editors answering one digest at
-    once would each update from their own copy and undo the other's note. Updates to one
-    message are therefore serialised here and re-apply every note this process has made
-    (the database is right regardless; this keeps the message honest).
+    once (on two replicas) would each update from their own copy and undo the other's note.
+    So every update renders the answers the database holds for the whole message, under a
+    per-message lock in this process, and reads again after writing so that an answer
+    another replica recorded meanwhile is shown too: the last update shows every answer.
     """
 
-    REMEMBERED_MESSAGES = 200
-
-    def __init__(self, messenger: Messenger) -> None:
+    def __init__(self, digests: DigestService, messenger: Messenger, tz: ZoneInfo) -> None:
+        self._digests = digests
         self._messenger = messenger
-        self._lock = threading.Lock()
-        self._answered: OrderedDict[tuple[str, str], _Answered] = OrderedDict()
+        self._tz = tz
+        # Striped rather than one per message: bounded, and collisions only serialise.
+        self._locks = [threading.Lock() for _ in range(MESSAGE_LOCK_STRIPES)]
 
-    def mark_done(
-        self, request: ActionRequest, body: dict[str, Any], promise_id: int, note: str
-    ) -> bool:
+    def mark_done(self, request: ActionRequest, body: dict[str, Any], promise_id: int) -> bool:
         """Update the digest the press came from; False when it did not come from one (an
         ephemeral card, App Home) or the update failed, so the caller answers otherwise."""
         message = body.get("message") or {}
         blocks: list[Block] = list(message.get("blocks") or [])
-        if (
-            request.is_ephemeral
-            or not request.channel_id
-            or not request.message_ts
-            or not _has_item(blocks, promise_id)
-        ):
+        channel, ts = request.channel_id, request.message_ts
+        if request.is_ephemeral or not channel or not ts:
             return False
-        answered = self._remember(request.channel_id, request.message_ts)
-        with answered.lock:
-            answered.notes[promise_id] = note
-            for answered_id, answered_note in answered.notes.items():
-                blocks = render.mark_item_done(blocks, answered_id, answered_note)
-            updated = Message(text=str(message.get("text") or ""), blocks=blocks)
-            try:
-                self._messenger.update(request.channel_id, request.message_ts, updated)
-            except SlackApiError as error:
-                log.warning("could not update the digest: %s", error.response.get("error"))
-                return False
+        items = render.digest_item_ids(blocks)
+        if promise_id not in items:
+            return False
+        text = str(message.get("text") or "")
+        with self._locks[hash((channel, ts)) % len(self._locks)]:
+            shown: list[Block] | None = None
+            for _ in range(MAX_SYNC_ROUNDS):
+                try:
+                    answers = self._digests.answers(channel, ts, items)
+                except Exception:
+                    log.warning("could not read the digest's answers", exc_info=True)
+                    return shown is not None
+                rendered = blocks
+                for answer in answers.values():
+                    note = render.answer_note(answer, self._tz)
+                    rendered = render.mark_item_done(rendered, answer.promise_id, note)
+                if rendered == shown:
+                    return True
+                try:
+                    self._messenger.update(channel, ts, Message(text, rendered))
+                except SlackApiError as error:
+                    log.warning("could not update the digest: %s", error.response.get("error"))
+                    return shown is not None
+                shown = rendered
         return True
-
-    def _remember(self, channel: str, ts: str) -> _Answered:
-        with self._lock:
-            key = (channel, ts)
-            answered = self._answered.setdefault(key, _Answered())
-            self._answered.move_to_end(key)
-            while len(self._answered) > self.REMEMBERED_MESSAGES:
-                self._answered.popitem(last=False)
-            return answered
-
-
-def _has_item(blocks: list[Block], promise_id: int) -> bool:
-    target = f"{render.ACTIONS_BLOCK}{promise_id}"
-    return any(block.get("block_id") == target for block in blocks)

@@ -40,22 +40,51 @@ class ProposalNotifier:
 
     def publish_new(self, proposal: ProposalView, *, origin_channel: str | None) -> None:
         """Post the thread root, record it, and send the proposer a link to it."""
-        attached = self.post_root(proposal)
+        self.tell_proposer(proposal, self.post_root(proposal), origin_channel=origin_channel)
+
+    def tell_proposer(
+        self,
+        proposal: ProposalView,
+        attached: ProposalView | None,
+        *,
+        origin_channel: str | None,
+        response_url: str | None = None,
+    ) -> None:
+        """A link to the posted root, or, when it was not posted, what the proposer can do."""
         proposer = proposal.proposed_by
         if attached is None or not (attached.channel_id and attached.message_ts):
-            self._messenger.tell(proposer, render.unposted_notice(proposal), channel=origin_channel)
+            self._messenger.tell(
+                proposer,
+                render.unposted_notice(proposal),
+                channel=origin_channel,
+                response_url=response_url,
+            )
             return
         permalink = self._messenger.permalink(attached.channel_id, attached.message_ts)
         message = render.posted_confirmation(attached, permalink)
-        self._messenger.tell(proposer, message, channel=origin_channel)
+        self._messenger.tell(proposer, message, channel=origin_channel, response_url=response_url)
 
-    def post_root(self, proposal: ProposalView) -> ProposalView | None:
+    def post_unposted(self, proposal_id: int, *, channel: str | None = None) -> ProposalView | None:
+        """Post an open proposal's root now if it was never posted (the *Post for review*
+        button; a background sweep may share it): in `channel`, else where it was meant to
+        go. The proposal as it now stands, or None when Slack refused again. Serialised
+        with root updates of the same proposal in this process, so two presses post once."""
+        with self._root_locks[proposal_id % len(self._root_locks)]:
+            proposal = self._proposals.get(proposal_id)
+            if proposal.message_ts or not proposal.is_open:
+                return proposal
+            return self.post_root(proposal, channel=channel)
+
+    def post_root(
+        self, proposal: ProposalView, *, channel: str | None = None
+    ) -> ProposalView | None:
         # With neither a review channel nor an origin channel (e.g. App Home), the
         # proposer's DM is the only place left to hold the thread.
-        channel = proposal.post_channel or proposal.proposed_by
+        channel = channel or proposal.post_channel or proposal.proposed_by
+        where = channel
         posted = self._call(
             f"posting proposal {proposal.id}",
-            lambda: self._messenger.post(channel, render.root_message(proposal, self._tz)),
+            lambda: self._messenger.post(where, render.root_message(proposal, self._tz)),
         )
         if not isinstance(posted, Posted):
             return None
