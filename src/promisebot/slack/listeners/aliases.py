@@ -8,16 +8,15 @@ from promisebot.domain import DomainError
 from promisebot.services import Services
 from promisebot.slack.blocks import aliases as render
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
-from promisebot.slack.listeners.evidence import unescape
 from promisebot.slack.messenger import Messenger
 
 
 def parse_alias_args(args: str, *, words_required: bool) -> tuple[str, str]:
-    """`<id> <words>` → (id, words); Slack's escaping of `&`, `<`, `>` is undone."""
+    """`<id> <words>` → (id, words); the text arrives as typed (`CommandRequest`)."""
     query, _, words = args.partition(" ")
     if not query or (words_required and not words.strip()):
         raise DomainError(render.USAGE)
-    return query, unescape(words.strip())
+    return query, words.strip()
 
 
 def register(app: App, router: CommandRouter, services: Services, messenger: Messenger) -> None:
