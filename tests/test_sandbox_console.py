@@ -42,3 +42,22 @@ def test_sandbox_walks_a_proposal_through_review(tmp_path: Path) -> None:
         applied = step(sandbox, "reply lgtm", ask)
 
     assert any("Rating changed" in line for line in applied), applied
+
+
+def test_sandbox_sets_a_deadline_and_lists_the_demos_overdue_promise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "sandbox.db"
+    commands = [
+        "/promise due border-wall 2999-12-31 end of the millennium",
+        "/promise list overdue",
+    ]
+    code = main(["sandbox", "--database", str(database), *(f"-c{c}" for c in commands)])
+
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Deadline set: *Finish the wall on the southern border*" in out
+    assert "on Dec 31, 2999 (end of the millennium)" in out
+    # The demo's overdue promise is far enough in the past to stay overdue on any day.
+    assert "Close the Department of Education" in out
+    assert "due Apr 29, 2025 (first 100 days) · overdue by" in out

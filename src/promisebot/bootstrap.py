@@ -18,6 +18,7 @@ from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
 from promisebot.services import Services
 from promisebot.services.aliases import AliasService
+from promisebot.services.deadlines import DeadlineService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -80,15 +81,16 @@ def build_services(
     fetch_group_members: GroupFetcher | None = None,
 ) -> Services:
     editors = EditorDirectory.from_settings(settings, fetch_group_members, clock)
-    permissions = Permissions(editors)
+    seniors = EditorDirectory.from_settings(settings, fetch_group_members, clock, seniors=True)
+    permissions = Permissions(editors, seniors)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         permissions=permissions,
-        lookup=LookupService(db, clock),
+        lookup=LookupService(db, clock, settings.tz),
         evidence=EvidenceService(db, clock, permissions),
-        home=HomeService(db, clock, permissions),
+        home=HomeService(db, clock, permissions, tz=settings.tz),
         link_titles=(
             LinkTitleFetcher(allow_private=settings.allow_private_fetch)
             if settings.fetch_link_titles
@@ -100,6 +102,7 @@ def build_services(
         proposals=ProposalService(db, settings, clock, permissions),
         deliveries=DeliveryService(db, clock),
         aliases=AliasService(db, clock, permissions),
+        deadlines=DeadlineService(db, clock, settings.tz, permissions),
     )
 
 
@@ -115,7 +118,7 @@ def open_services(settings: Settings) -> Iterator[Services]:
 
 
 def usergroup_fetcher(client: WebClient) -> GroupFetcher:
-    """Reads the editor group's members with `usergroups.users.list`."""
+    """Reads an editor group's members with `usergroups.users.list`."""
 
     def fetch(group_id: str) -> list[str]:
         users = client.usergroups_users_list(usergroup=group_id).get("users") or []

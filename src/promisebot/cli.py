@@ -111,7 +111,7 @@ def _digest(args: argparse.Namespace, runtime: Runtime) -> int:
     if args.dry_run:
         print(render_digest_text(content, settings.tz))
         return 0
-    if not content.items and not settings.digest_post_all_clear:
+    if content.is_empty and not settings.digest_post_all_clear:
         print(f"Nothing is due (threshold {content.threshold_days} days); nothing was posted.")
         return 0
     try:
@@ -132,7 +132,7 @@ def _digest(args: argparse.Namespace, runtime: Runtime) -> int:
         raise CommandError(f"Slack refused the digest: {code}.") from None
     except OSError as error:
         raise CommandError(f"Cannot reach Slack: {error}.") from None
-    print(f"Posted the digest ({content.total_due} due) to {posted.channel} at {posted.ts}.")
+    print(f"Posted the digest ({content.item_count} due) to {posted.channel} at {posted.ts}.")
     return 0
 
 

@@ -21,6 +21,9 @@ TITLE_MAX = 300
 PUBLISHER_MAX = 200
 URL_MAX = 2000
 EVIDENCE_LINKS_MAX = 10
+DUE_LABEL_MAX = 60
+EARLIEST_DUE_ON = date(1900, 1, 1)
+DUE_ON_FORMAT = "YYYY-MM-DD, e.g. 2027-01-20"
 
 SYSTEM_ACTOR = "promisebot"
 
@@ -134,6 +137,10 @@ def parse_rating(text: str) -> Rating:
     return rating
 
 
+# A promise rated one of these is settled: its deadline can pass without it being overdue.
+SETTLED_RATINGS = frozenset({Rating.PROMISE_KEPT, Rating.PROMISE_BROKEN})
+
+
 class ProposalStatus(StrEnum):
     OPEN = "open"
     APPROVED = "approved"
@@ -185,6 +192,24 @@ class RejectionNeedsReason(DomainError):
         super().__init__("A rejection needs a reason, e.g. `reject the bill has not passed`.")
 
 
+class AmbiguousPromise(DomainError):
+    def __init__(self, ref: str, keys: list[str]) -> None:
+        super().__init__(f"`{ref}` is in several trackers; say which: {', '.join(keys)}.")
+
+
+def check_single_match(ref: str, keys: Sequence[str]) -> None:
+    """Raise unless exactly one promise matched `ref`; `keys` are the matches' `tracker/id`."""
+    if not keys:
+        raise PromiseNotFound(f"`{ref}`")
+    if len(keys) > 1:
+        raise AmbiguousPromise(ref, sorted(f"`{key}`" for key in keys))
+
+
+class ApprovalsIncomplete(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This proposal does not have the approvals it needs yet.")
+
+
 class OnlyProposerMayWithdraw(DomainError):
     def __init__(self) -> None:
         super().__init__("Only the editor who proposed this change can withdraw it.")
@@ -195,13 +220,18 @@ class Outcome(StrEnum):
 
     RECORDED = "recorded"  # counted; still open
     UNCHANGED = "unchanged"  # same verdict again (retry, double click)
-    APPLY = "apply"  # approvals reached the requirement: apply now
+    APPLY = "apply"  # approvals (and a senior's, when required) complete: apply now
     REJECTED = "rejected"
 
 
 @dataclass(slots=True)
 class ProposalState:
-    """A proposal's rules over its reviews; the database persists what this decides."""
+    """A proposal's rules over its reviews; the database persists what this decides.
+
+    With `senior_required`, the approvals must include one given by a senior editor
+    (`seniors`: reviewers who were senior when they gave their verdict); it counts as one
+    of the `approvals_required`.
+    """
 
     proposer: str
     from_rating: Rating
@@ -209,29 +239,55 @@ class ProposalState:
     approvals_required: int
     status: ProposalStatus = ProposalStatus.OPEN
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    senior_required: bool = False
+    seniors: set[str] = field(default_factory=set)
 
     @property
     def approvals(self) -> int:
         return sum(1 for verdict in self.verdicts.values() if verdict is Verdict.APPROVE)
+
+    @property
+    def senior_approved(self) -> bool:
+        return any(
+            verdict is Verdict.APPROVE and reviewer in self.seniors
+            for reviewer, verdict in self.verdicts.items()
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Enough approvals, including a senior's when the proposal needs one."""
+        enough = self.approvals >= self.approvals_required
+        return enough and (self.senior_approved or not self.senior_required)
 
     def _require_open(self) -> None:
         if self.status is not ProposalStatus.OPEN:
             raise ProposalClosed(self.status)
 
     def review(
-        self, reviewer: str, verdict: Verdict, reason: str = "", *, is_editor: bool
+        self,
+        reviewer: str,
+        verdict: Verdict,
+        reason: str = "",
+        *,
+        is_editor: bool,
+        is_senior: bool = False,
     ) -> Outcome:
         """Record one reviewer's verdict; a changed mind replaces the earlier one."""
-        self.check_reviewer(reviewer, is_editor=is_editor)
+        self.check_reviewer(reviewer, is_editor=is_editor or is_senior)
         if verdict is Verdict.REJECT and not reason.strip():
             raise RejectionNeedsReason()
-        if self.verdicts.get(reviewer) is verdict and verdict is Verdict.APPROVE:
+        repeated = self.verdicts.get(reviewer) is verdict and verdict is Verdict.APPROVE
+        if repeated and (reviewer in self.seniors or not is_senior):
             return Outcome.UNCHANGED
         self.verdicts[reviewer] = verdict
+        if is_senior:
+            self.seniors.add(reviewer)
+        else:
+            self.seniors.discard(reviewer)
         if verdict is Verdict.REJECT:
             self.status = ProposalStatus.REJECTED
             return Outcome.REJECTED
-        if self.approvals >= self.approvals_required:
+        if self.complete:
             return Outcome.APPLY
         return Outcome.RECORDED
 
@@ -244,8 +300,11 @@ class ProposalState:
             raise SelfReview()
 
     def apply(self, current_rating: Rating) -> bool:
-        """Close the proposal once approved: applied, or stale if the promise moved on."""
+        """Close the proposal once approved: applied, or stale if the promise moved on.
+        Refused (ApprovalsIncomplete) while the approvals are not complete."""
         self._require_open()
+        if not self.complete:
+            raise ApprovalsIncomplete()
         if current_rating is not self.from_rating:
             self.status = ProposalStatus.STALE
             return False
@@ -320,6 +379,63 @@ def days_between(start: datetime | date, end: datetime | date) -> int:
     start_day = start.date() if isinstance(start, datetime) else start
     end_day = end.date() if isinstance(end, datetime) else end
     return (end_day - start_day).days
+
+
+# -- deadlines ----------------------------------------------------------------------------
+
+
+class InvalidDeadline(DomainError):
+    """A deadline's date or label broke a rule; the message says which and how to write it."""
+
+
+def parse_due_on(text: str) -> date:
+    """An ISO date (YYYY-MM-DD), a real one, from 1900 on."""
+    word = text.strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
+            raise ValueError(word)
+        due_on = date.fromisoformat(word)
+    except ValueError:
+        raise InvalidDeadline(
+            f"'{word}' is not a date; write the deadline as {DUE_ON_FORMAT}."
+        ) from None
+    check_deadline(due_on, "")
+    return due_on
+
+
+def check_deadline(due_on: date, label: str) -> str:
+    """The label, stripped, once the date and the label are acceptable."""
+    if due_on < EARLIEST_DUE_ON:
+        raise InvalidDeadline(
+            f"A deadline can't be before {EARLIEST_DUE_ON.year}; write it as {DUE_ON_FORMAT}."
+        )
+    text = label.strip()
+    if len(text) > DUE_LABEL_MAX:
+        raise InvalidDeadline(
+            f"Keep the deadline's label to {DUE_LABEL_MAX} characters (it has {len(text)})."
+        )
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A promise's deadline as seen on one day: `days_left` is negative once it has passed."""
+
+    due_on: date
+    label: str
+    days_left: int
+    settled: bool  # rated Promise Kept or Promise Broken: a passed deadline is not overdue
+
+    @classmethod
+    def of(cls, due_on: date | None, label: str, rating: Rating, today: date) -> Deadline | None:
+        if due_on is None:
+            return None
+        return cls(due_on, label, (due_on - today).days, rating in SETTLED_RATINGS)
+
+    @property
+    def days_overdue(self) -> int | None:
+        """Days past the deadline of an unsettled promise; None when it is not overdue."""
+        return -self.days_left if self.days_left < 0 and not self.settled else None
 
 
 ALIAS_MAX = 60

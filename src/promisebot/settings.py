@@ -10,12 +10,20 @@ from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from promisebot.db.urls import normalize_url
+from promisebot.domain import Rating, UnknownRating, parse_rating
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -46,6 +54,14 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=_env("PROMISEBOT_EDITORS")
     )
     editor_group: str | None = Field(None, validation_alias=_env("PROMISEBOT_EDITOR_GROUP"))
+    senior_editors: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("PROMISEBOT_SENIOR_EDITORS")
+    )
+    senior_group: str | None = Field(None, validation_alias=_env("PROMISEBOT_SENIOR_GROUP"))
+    # Declared after the two above: its validator checks that they name a senior editor.
+    senior_required_for: Annotated[frozenset[Rating], NoDecode] = Field(
+        frozenset(), validation_alias=_env("PROMISEBOT_SENIOR_REQUIRED_FOR")
+    )
     review_channel: str | None = Field(None, validation_alias=_env("PROMISEBOT_REVIEW_CHANNEL"))
     announce_channel: str | None = Field(None, validation_alias=_env("PROMISEBOT_ANNOUNCE_CHANNEL"))
     approvals_required: int = Field(
@@ -82,6 +98,7 @@ class Settings(BaseSettings):
         "slack_signing_secret",
         "slack_app_token",
         "editor_group",
+        "senior_group",
         "review_channel",
         "announce_channel",
         mode="before",
@@ -90,11 +107,31 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("editors", mode="before")
+    @field_validator("editors", "senior_editors", mode="before")
     @classmethod
     def _split_editors(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("senior_required_for", mode="before")
+    @classmethod
+    def _rating_names(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return frozenset(parse_rating(part) for part in value.split(",") if part.strip())
+        except UnknownRating as error:
+            raise ValueError(str(error)) from None
+
+    @field_validator("senior_required_for")
+    @classmethod
+    def _someone_senior(cls, value: frozenset[Rating], info: ValidationInfo) -> frozenset[Rating]:
+        if value and not info.data.get("senior_editors") and not info.data.get("senior_group"):
+            raise ValueError(
+                "it needs a senior editor, so set PROMISEBOT_SENIOR_EDITORS or "
+                "PROMISEBOT_SENIOR_GROUP too"
+            )
         return value
 
     @field_validator("timezone")

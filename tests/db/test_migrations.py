@@ -44,7 +44,7 @@ def _columns(url: str, table: str) -> list[str]:
         engine.dispose()
 
 
-def test_down_to_the_first_revision_and_up_again(fresh_database_url: str) -> None:
+def test_head_down_past_the_cron_drop_and_up_again(fresh_database_url: str) -> None:
     migrate.upgrade(fresh_database_url)
     assert "cron" not in _columns(fresh_database_url, "reminder_schedules")
     migrate.downgrade(fresh_database_url, "0001")
@@ -100,8 +100,69 @@ def test_require_schema_asks_for_migrations(db: Database, fresh_database_url: st
         empty.dispose()
 
 
-def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
+def test_deadline_and_senior_columns_come_and_go_keeping_the_rows(fresh_database_url: str) -> None:
     migrate.upgrade(fresh_database_url, "0002_drop_schedule_cron")
+    engine = create_db_engine(fresh_database_url)
+    at = {"at": datetime(2026, 11, 30, tzinfo=UTC)}
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO trackers (id, slug, name, subject, created_at) "
+                    "VALUES (1, 'gov', 'Gov', '', :at)"
+                ),
+                at,
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO promises (id, tracker_id, external_id, title, description, "
+                    "tags, current_rating, rated_at, last_reviewed_at, source_url, created_at, "
+                    "updated_at) VALUES (1, 1, 'p1', 'P', '', '[]', 'stalled', :at, :at, '', "
+                    ":at, :at)"
+                ),
+                at,
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO proposals (id, promise_id, from_rating, to_rating, rationale, "
+                    "evidence_links, proposed_by, approvals_required, status, created_at) "
+                    "VALUES (1, 1, 'stalled', 'promise_broken', 'r', '[]', 'U1', 2, 'open', :at)"
+                ),
+                at,
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO reviews (proposal_id, reviewer, verdict, comment, reviewed_at) "
+                    "VALUES (1, 'U2', 'approve', '', :at)"
+                ),
+                at,
+            )
+        migrate.upgrade(fresh_database_url)
+        with engine.connect() as connection:
+            promise = connection.execute(text("SELECT due_on, due_label FROM promises")).one()
+            senior_required = connection.execute(
+                text("SELECT senior_required FROM proposals")
+            ).scalar_one()
+            senior = connection.execute(text("SELECT senior FROM reviews")).scalar_one()
+        assert tuple(promise) == (None, "")
+        assert not senior_required and not senior
+        migrate.downgrade(fresh_database_url, "0002_drop_schedule_cron")
+        assert "due_on" not in _columns(fresh_database_url, "promises")
+        assert "senior_required" not in _columns(fresh_database_url, "proposals")
+        assert "senior" not in _columns(fresh_database_url, "reviews")
+        with engine.connect() as connection:
+            counts = [
+                connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("promises", "proposals", "reviews")
+            ]
+        assert counts == [1, 1, 1]
+    finally:
+        engine.dispose()
+
+
+def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
+    before = "0004_deadlines_and_senior_rule"
+    migrate.upgrade(fresh_database_url, before)
     engine = create_db_engine(fresh_database_url)
     try:
         with engine.begin() as connection:
@@ -114,7 +175,7 @@ def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: 
             )
         migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
         assert {"promise_aliases", "search_picks"} <= _tables(fresh_database_url)
-        migrate.downgrade(fresh_database_url, "0002_drop_schedule_cron")
+        migrate.downgrade(fresh_database_url, before)
         assert not {"promise_aliases", "search_picks"} & _tables(fresh_database_url)
         migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
         with engine.connect() as connection:

@@ -48,11 +48,15 @@ def engines(database_url: str, db: Database) -> Iterator[list[Database]]:
             database.dispose()
 
 
-def service_for(database: Database, approvals: int) -> ProposalService:
+SENIOR = REVIEWERS[-1]
+
+
+def service_for(database: Database, approvals: int, **rule: str) -> ProposalService:
     clock = FakeClock()
     editors = EditorDirectory(EDITORS, None, None, ttl_seconds=60, clock=clock)
-    settings = load_settings(approvals_required=approvals)
-    return ProposalService(database, settings, clock, Permissions(editors))
+    settings = load_settings(approvals_required=approvals, **rule)
+    seniors = EditorDirectory.from_settings(settings, None, clock, seniors=True)
+    return ProposalService(database, settings, clock, Permissions(editors, seniors))
 
 
 def fire(calls: list[Callable[[], ReviewResult]]) -> Outcomes:
@@ -193,3 +197,35 @@ def test_two_proposals_reaching_their_last_approval_together(
             ProposalStatus.STALE,
         )
         assert counts(db, promise_id) == (1, 3)
+
+
+def test_a_seniors_approval_and_two_ordinary_ones_at_once_apply_exactly_once(
+    db: Database, engines: list[Database]
+) -> None:
+    rule = {"senior_editors": SENIOR, "senior_required_for": "Promise Broken"}
+    services = [service_for(database, approvals=2, **rule) for database in engines[:3]]
+    reviewers = [REVIEWERS[0], REVIEWERS[1], SENIOR]
+    for round_ in range(ROUNDS * 2):
+        promise_id = make_promise(db, f"senior-{round_}")
+        proposal_id = propose(services[0], promise_id, Rating.PROMISE_BROKEN)
+
+        outcomes = fire(
+            [approve(s, proposal_id, user) for s, user in zip(services, reviewers, strict=True)]
+        )
+
+        assert outcomes.errors == []
+        applied = [result for result in outcomes.results if result.applied]
+        assert len(applied) == 1
+        change = applied[0].applied_change
+        assert change is not None and SENIOR in change.approved_by
+        # Whoever came in order: the senior's approval completed it, or the two ordinary
+        # ones waited for it; a third review after it was applied found it closed.
+        counted = len(outcomes.results)
+        assert counted + len(outcomes.closed) == 3
+        assert {closed.status for closed in outcomes.closed} <= {ProposalStatus.APPROVED}
+        waiting = [r for r in outcomes.results if not r.applied]
+        assert all(r.proposal.status is ProposalStatus.OPEN for r in waiting)
+        assert counts(db, promise_id) == (1, counted)
+        with db.reading() as uow:
+            promise = uow.session.get(Promise, promise_id)
+            assert promise is not None and promise.current_rating is Rating.PROMISE_BROKEN

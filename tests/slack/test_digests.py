@@ -30,6 +30,8 @@ DEMO_DUE = {
     "congress-term-limits",
     "police-liability",
 }
+# Past its deadline (and not stalled): the digest's second section.
+DEMO_OVERDUE = {"close-education-department"}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -107,7 +109,9 @@ def current(bot: Bot, message: dict[str, Any]) -> dict[str, Any]:
 
 
 def due_ids(bot: Bot) -> set[int]:
-    return {item.promise_id for item in bot.runtime.services.digests.collect_due(30).items}
+    """Promises a digest would list now, in either section."""
+    content = bot.runtime.services.digests.collect_due(30)
+    return {item.promise_id for item in (*content.items, *content.overdue)}
 
 
 def promise_row(bot: Bot, promise_id: int) -> Row[Any]:
@@ -142,7 +146,7 @@ def test_the_digest_lists_the_overdue_stalled_promises_with_their_actions(bot: B
     message = post_digest(bot)
 
     assert_valid_blocks(message["blocks"])
-    expected = {bot.promise_id(external_id) for external_id in DEMO_DUE}
+    expected = {bot.promise_id(external_id) for external_id in DEMO_DUE | DEMO_OVERDUE}
     assert set(open_items(message)) == expected == due_ids(bot)
     first = open_items(message)[0]
     buttons = item_actions(message, first)
@@ -491,8 +495,12 @@ def test_many_stalled_promises_fit_one_digest_with_a_count_of_the_rest(bot: Bot)
     assert len(blocks) <= 50
     assert_valid_blocks(blocks)
     assert blocks[0]["text"]["text"] == f"Still stalled: {total} promises"
-    shown = open_items(message)
+    overdue = {bot.promise_id(external_id) for external_id in DEMO_OVERDUE}
+    shown = [item for item in open_items(message) if item not in overdue]
     assert 0 < len(shown) < total
-    assert blocks[-1]["type"] == "context"
-    assert blocks[-1]["elements"][0]["text"].startswith(f"…and {total - len(shown)} more")
+    assert f"…and {total - len(shown)} more — `/promise list stalled`" in notes(message)
+    # The second section keeps its room however long the first one is.
+    headers = [block["text"]["text"] for block in blocks if block["type"] == "header"]
+    assert headers == [f"Still stalled: {total} promises", "Past their deadline: 1 promise"]
+    assert [item for item in open_items(message) if item in overdue] == sorted(overdue)
     assert bot.fake.failed_calls == []

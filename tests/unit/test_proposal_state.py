@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promisebot.domain import (
+    ApprovalsIncomplete,
     DomainError,
     NotAnEditor,
     Outcome,
@@ -149,3 +151,98 @@ def test_no_sequence_breaks_the_rules(
             assert run.applied == 0
         if run.state.status is ProposalStatus.REJECTED:
             assert Verdict.REJECT in run.state.verdicts.values()
+
+
+# -- the senior rule -----------------------------------------------------------------------
+
+SENIORS = frozenset({"UE3", "USENIOR"})  # a senior is also an editor
+EVERYONE = sorted(EDITORS | SENIORS | {"UREPORTER"})
+
+senior_steps = st.one_of(
+    st.builds(
+        Review,
+        st.sampled_from(EVERYONE),
+        st.sampled_from(Verdict),
+        st.sampled_from(["", "bill died"]),
+    ),
+    st.builds(Withdraw, st.sampled_from(EVERYONE)),
+    st.just(Expire()),
+    st.just(Apply()),
+    st.builds(RatingMoves, st.sampled_from(Rating)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    required=st.integers(min_value=1, max_value=3),
+    senior_required=st.booleans(),
+    ratings=st.permutations(list(Rating)),
+    script=st.lists(senior_steps, max_size=30),
+)
+def test_no_sequence_applies_without_its_senior_approval_or_twice(
+    required: int, senior_required: bool, ratings: list[Rating], script: list[Step]
+) -> None:
+    from_rating, to_rating = ratings[0], ratings[1]
+    state = ProposalState(
+        PROPOSER, from_rating, to_rating, required, senior_required=senior_required
+    )
+    current = from_rating
+    applied = 0
+
+    def apply() -> None:
+        nonlocal applied, current
+        approvers = {user for user, verdict in state.verdicts.items() if verdict is Verdict.APPROVE}
+        if state.apply(current):
+            applied += 1
+            current = to_rating
+            assert len(approvers) >= required, "applied without enough approvals"
+            if senior_required:
+                assert approvers & SENIORS, "applied without a senior's approval"
+
+    for step in script:
+        try:
+            if isinstance(step, RatingMoves):
+                current = step.to
+            elif isinstance(step, Review):
+                is_senior = step.user in SENIORS
+                outcome = state.review(
+                    step.user,
+                    step.verdict,
+                    step.reason,
+                    is_editor=step.user in EDITORS or is_senior,
+                    is_senior=is_senior,
+                )
+                if outcome is Outcome.APPLY:
+                    apply()
+            elif isinstance(step, Withdraw):
+                state.withdraw(step.user)
+            elif isinstance(step, Expire):
+                state.expire()
+            else:
+                apply()
+        except DomainError:
+            pass
+        assert applied <= 1, "applied twice"
+        assert state.seniors <= SENIORS, "someone counted as senior who is not"
+        assert (state.status is ProposalStatus.APPROVED) == (applied == 1)
+
+
+def test_a_complete_set_of_ordinary_approvals_waits_for_a_senior() -> None:
+    state = ProposalState(PROPOSER, Rating.STALLED, Rating.PROMISE_BROKEN, 2, senior_required=True)
+    assert state.review("UE1", Verdict.APPROVE, is_editor=True) is Outcome.RECORDED
+    assert state.review("UE2", Verdict.APPROVE, is_editor=True) is Outcome.RECORDED
+    assert state.approvals == 2 and not state.complete
+    with pytest.raises(ApprovalsIncomplete):
+        state.apply(Rating.STALLED)
+    assert state.status is ProposalStatus.OPEN
+    assert state.review("USENIOR", Verdict.APPROVE, is_editor=True, is_senior=True) is Outcome.APPLY
+    assert state.apply(Rating.STALLED) and state.status is ProposalStatus.APPROVED
+
+
+def test_an_approval_given_again_as_a_senior_counts_as_the_seniors() -> None:
+    state = ProposalState(PROPOSER, Rating.STALLED, Rating.PROMISE_KEPT, 2, senior_required=True)
+    state.review("UE1", Verdict.APPROVE, is_editor=True)
+    state.review("UE2", Verdict.APPROVE, is_editor=True)
+    # UE2 was made a senior since: approving again now completes the proposal.
+    assert state.review("UE2", Verdict.APPROVE, is_editor=True, is_senior=True) is Outcome.APPLY
+    assert state.review("UE1", Verdict.APPROVE, is_editor=True) is Outcome.UNCHANGED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from promisebot.cli import main
+from promisebot.domain import Rating
 from promisebot.settings import Settings, SettingsError, load_settings
 
 ENV_NAMES = [
@@ -21,6 +22,9 @@ ENV_NAMES = [
     "PROMISEBOT_TIMEZONE",
     "PROMISEBOT_STALLED_AFTER_DAYS",
     "PROMISEBOT_PROPOSAL_TTL_DAYS",
+    "PROMISEBOT_SENIOR_EDITORS",
+    "PROMISEBOT_SENIOR_GROUP",
+    "PROMISEBOT_SENIOR_REQUIRED_FOR",
     "PORT",
 ]
 
@@ -43,6 +47,8 @@ def test_defaults_match_the_design() -> None:
     assert settings.port == 3000
     assert settings.editors == frozenset()
     assert settings.slack_bot_token is None
+    assert settings.senior_required_for == frozenset()  # no senior rule: today's behaviour
+    assert settings.senior_editors == frozenset() and settings.senior_group is None
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,3 +111,60 @@ def test_secrets_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(SettingsError) as raised:
         load_settings()
     assert "hunter2" not in str(raised.value)
+
+
+def test_the_senior_rule_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMISEBOT_SENIOR_EDITORS", "U9, U8")
+    monkeypatch.setenv("PROMISEBOT_SENIOR_GROUP", "")
+    monkeypatch.setenv("PROMISEBOT_SENIOR_REQUIRED_FOR", "Promise Kept, broken")
+    settings = Settings()
+    assert settings.senior_editors == {"U9", "U8"}
+    assert settings.senior_group is None
+    assert settings.senior_required_for == {Rating.PROMISE_KEPT, Rating.PROMISE_BROKEN}
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        (
+            {
+                "PROMISEBOT_SENIOR_REQUIRED_FOR": "Promise Kept, Mostly Kept",
+                "PROMISEBOT_SENIOR_EDITORS": "U9",
+            },
+            "'Mostly Kept' is not one of: Not Yet Rated,",
+        ),
+        (
+            {"PROMISEBOT_SENIOR_REQUIRED_FOR": "Promise Broken"},
+            "set PROMISEBOT_SENIOR_EDITORS or PROMISEBOT_SENIOR_GROUP too",
+        ),
+    ],
+)
+def test_a_senior_rule_that_cannot_work_stops_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environment: dict[str, str],
+    expected: str,
+) -> None:
+    from promisebot.settings import get_settings
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith("Setting PROMISEBOT_SENIOR_REQUIRED_FOR is invalid")
+    assert expected in message and "\n" not in message
+
+    get_settings.cache_clear()
+    try:
+        assert main(["run", "--http", "--port", "0"]) == 1
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "PROMISEBOT_SENIOR_REQUIRED_FOR" in err and "Traceback" not in err
+
+
+def test_a_senior_group_alone_is_enough_for_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMISEBOT_SENIOR_GROUP", "S123")
+    monkeypatch.setenv("PROMISEBOT_SENIOR_REQUIRED_FOR", "kept")
+    assert Settings().senior_required_for == {Rating.PROMISE_KEPT}

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -100,6 +101,7 @@ class Promise(Base):
         Index(None, "external_id"),
         Index(None, "current_rating", "last_reviewed_at"),
         Index(None, "updated_at"),
+        Index(None, "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +115,8 @@ class Promise(Base):
     last_reviewed_at: Mapped[datetime]
     snoozed_until: Mapped[datetime | None]
     source_url: Mapped[str] = mapped_column(String(2000), default="")
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_label: Mapped[str] = mapped_column(String(60), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -181,6 +185,8 @@ class Proposal(Base):
     effective_on: Mapped[date | None] = mapped_column(Date)
     proposed_by: Mapped[str] = mapped_column(String(64))
     approvals_required: Mapped[int] = mapped_column(Integer)
+    # Snapshot of PROMISEBOT_SENIOR_REQUIRED_FOR when proposed: one approval must be a senior's.
+    senior_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[ProposalStatus] = mapped_column(
         _enum(ProposalStatus, "status"), default=ProposalStatus.OPEN
     )
@@ -206,6 +212,8 @@ class Review(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
     reviewer: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    # The reviewer was a senior editor when they gave this verdict.
+    senior: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     comment: Mapped[str] = mapped_column(Text, default="")
     reviewed_at: Mapped[datetime] = mapped_column(default=_now)
 

@@ -152,7 +152,7 @@ class DigestRunner:
         if claim is None:
             return RunOutcome(schedule.id, period_key, RunStatus.NOT_CLAIMED)
         content = self._digests.collect_due(schedule.threshold_days, schedule.tracker_id)
-        if not content.items and not self._settings.digest_post_all_clear:
+        if content.is_empty and not self._settings.digest_post_all_clear:
             self._digests.record_posted(
                 claim.run_id, channel_id=schedule.channel_id, message_ts=None, item_count=0
             )
@@ -174,7 +174,7 @@ class DigestRunner:
             claim.run_id,
             channel_id=posted.channel,
             message_ts=posted.ts,
-            item_count=content.total_due,
+            item_count=content.item_count,
         )
         if not recorded:
             log.error("digest run %s was already recorded as posted", claim.run_id)
@@ -182,6 +182,6 @@ class DigestRunner:
             "posted the digest for schedule %s, period %s (%s due)",
             schedule.id,
             period_key,
-            content.total_due,
+            content.item_count,
         )
-        return RunOutcome(schedule.id, period_key, RunStatus.POSTED, posted.ts, content.total_due)
+        return RunOutcome(schedule.id, period_key, RunStatus.POSTED, posted.ts, content.item_count)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from promisebot.db.uow import Database
 from promisebot.domain import Clock
 from promisebot.services.aliases import AliasService
+from promisebot.services.deadlines import DeadlineService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.home import HomeService
@@ -46,3 +47,4 @@ class Services:
     proposals: ProposalService
     deliveries: DeliveryService
     aliases: AliasService
+    deadlines: DeadlineService

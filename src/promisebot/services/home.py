@@ -1,13 +1,15 @@
 """The App Home read model: a scorecard per tracker, the proposals waiting for the viewer's
-review, the longest-stalled promises and the latest rating changes, each capped."""
+review, the longest-stalled and the overdue promises and the latest rating changes, each
+capped."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from promisebot.db.uow import Database
-from promisebot.domain import Clock, Rating, days_between
+from promisebot.domain import Clock, Deadline, Rating, days_between
 from promisebot.services.lookup import TrackerScore
 from promisebot.services.permissions import Permissions
 
@@ -27,6 +29,7 @@ class AwaitingReview:
     proposed_by: str
     approvals: int
     approvals_required: int
+    senior_required: bool
     channel_id: str | None  # the proposal's thread root, once posted
     message_ts: str | None
     created_at: datetime
@@ -42,6 +45,16 @@ class StalledPromise:
     days_stalled: int
     last_reviewed_at: datetime
     snoozed_until: datetime | None  # only set while the snooze lasts
+
+
+@dataclass(frozen=True, slots=True)
+class OverduePromise:
+    id: int
+    tracker: str
+    external_id: str
+    title: str
+    rating: Rating
+    deadline: Deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,8 @@ class HomeDashboard:
     awaiting_total: int
     stalled: tuple[StalledPromise, ...]
     stalled_total: int
+    overdue: tuple[OverduePromise, ...]  # most overdue first
+    overdue_total: int
     changes: tuple[RecentChange, ...]
     generated_at: datetime
 
@@ -79,9 +94,11 @@ class HomeService:
         *,
         max_trackers: int = MAX_TRACKERS,
         list_limit: int = LIST_LIMIT,
+        tz: ZoneInfo | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._tz = tz or ZoneInfo("UTC")  # the newsroom's, for deadlines
         self._permissions = permissions
         self._max_trackers = max_trackers
         self._list_limit = list_limit
@@ -116,6 +133,7 @@ class HomeService:
                         proposal.proposed_by,
                         approvals.get(proposal.id, 0),
                         proposal.approvals_required,
+                        proposal.senior_required,
                         proposal.channel_id,
                         proposal.message_ts,
                         proposal.created_at,
@@ -139,6 +157,24 @@ class HomeService:
                 for promise, slug in uow.dashboard.longest_stalled(limit)
             )
             stalled_total = uow.dashboard.stalled_count()
+            today = now.astimezone(self._tz).date()
+            overdue_rows, overdue_total = uow.promises.overdue(today, None, limit)
+            overdue = tuple(
+                OverduePromise(
+                    promise.id,
+                    promise.tracker.slug,
+                    promise.external_id,
+                    promise.title,
+                    promise.current_rating,
+                    deadline,
+                )
+                for promise in overdue_rows
+                if (
+                    deadline := Deadline.of(
+                        promise.due_on, promise.due_label, promise.current_rating, today
+                    )
+                )
+            )
             changes = tuple(
                 RecentChange(
                     change.promise_id,
@@ -161,6 +197,8 @@ class HomeService:
             awaiting_total=awaiting_total,
             stalled=stalled,
             stalled_total=stalled_total,
+            overdue=overdue,
+            overdue_total=overdue_total,
             changes=changes,
             generated_at=now,
         )

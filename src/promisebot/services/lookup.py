@@ -1,18 +1,21 @@
-"""Looking promises up: search, the card, lists by rating and the scorecard, and the frozen
-read models they return. The search index lives in memory and is rebuilt only when the
-promises' searchable text or aliases may have changed (a cheap version check per query)."""
+"""Looking promises up: search, the card, lists by rating and of overdue promises, the
+scorecard, and the frozen read models they return. The search index lives in memory and is
+rebuilt only when the promises' searchable text or aliases may have changed (a cheap
+version check per query)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Tracker
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
     ALIAS_MAX,
     Clock,
+    Deadline,
     DomainError,
     PromiseNotFound,
     Rating,
@@ -34,6 +37,7 @@ class PromiseSummary:
     title: str
     rating: Rating
     rated_at: datetime
+    deadline: Deadline | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class OpenProposal:
     proposed_by: str
     approvals: int
     approvals_required: int
+    senior_required: bool
     channel_id: str | None
     message_ts: str | None
     created_at: datetime
@@ -85,6 +90,7 @@ class PromiseCard:
     last_reviewed_at: datetime
     snoozed_until: datetime | None
     source_url: str
+    deadline: Deadline | None
     evidence: tuple[EvidenceItem, ...]
     evidence_total: int
     history: tuple[HistoryItem, ...]
@@ -114,6 +120,15 @@ class PromiseList:
 
 
 @dataclass(frozen=True, slots=True)
+class OverdueList:
+    """Unsettled promises past their deadline, most overdue first (each has a deadline)."""
+
+    tracker: str | None
+    items: tuple[PromiseSummary, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class TrackerScore:
     slug: str
     name: str
@@ -131,9 +146,10 @@ class TrackerScore:
 
 
 class LookupService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._tz = tz or ZoneInfo("UTC")  # the newsroom's, for deadlines
         self._index = SearchIndex([])
         self._fingerprint: tuple[int, ...] | None = None
         self._index_lock = threading.Lock()
@@ -145,7 +161,7 @@ class LookupService:
             if result.kind == "match":
                 return LookupResult(query, "match", self._card(uow, ids[0]), ())
             found = uow.promises.with_trackers(ids)
-            summaries = tuple(_summary(found[key]) for key in ids if key in found)
+            summaries = tuple(self._summary(found[key]) for key in ids if key in found)
         key = query_key(query)
         learnable = key if len(key) <= ALIAS_MAX else ""
         return LookupResult(query, result.kind, None, summaries, learnable)
@@ -167,6 +183,7 @@ class LookupService:
                 card.title,
                 card.rating,
                 card.rated_at,
+                card.deadline,
             )
         if result.kind == "ambiguous":
             names = ", ".join(f"`{item.external_id}`" for item in result.candidates[:5])
@@ -179,8 +196,16 @@ class LookupService:
         with self._db.reading() as uow:
             tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
             rows, total = uow.promises.by_rating(rating, tracker_id, limit)
-            items = tuple(_summary(row) for row in rows)
+            items = tuple(self._summary(row) for row in rows)
         return PromiseList(rating, tracker_slug, items, total)
+
+    def list_overdue(self, tracker_slug: str | None = None, limit: int = 20) -> OverdueList:
+        """Promises past their deadline and not rated Promise Kept or Promise Broken."""
+        with self._db.reading() as uow:
+            tracker_id = _tracker(uow, tracker_slug).id if tracker_slug else None
+            rows, total = uow.promises.overdue(self._today(), tracker_id, limit)
+            items = tuple(self._summary(row) for row in rows)
+        return OverdueList(tracker_slug, items, total)
 
     def scorecard(self, tracker_slug: str | None = None) -> list[TrackerScore]:
         with self._db.reading() as uow:
@@ -223,6 +248,7 @@ class LookupService:
             last_reviewed_at=promise.last_reviewed_at,
             snoozed_until=promise.snoozed_until,
             source_url=promise.source_url,
+            deadline=self._deadline(promise),
             evidence=tuple(
                 _evidence_item(row)
                 for row in uow.evidence.latest_for_promise(promise_id, CARD_EVIDENCE)
@@ -237,6 +263,25 @@ class LookupService:
                 _open_proposal(proposal, approvals.get(proposal.id, 0)) for proposal in proposals
             ),
             aliases=tuple(row.alias for row in uow.aliases.of_promise(promise_id)),
+        )
+
+    def _today(self) -> date:
+        """The newsroom's date: a deadline passes at its midnight."""
+        return self._clock().astimezone(self._tz).date()
+
+    def _deadline(self, promise: Promise) -> Deadline | None:
+        return Deadline.of(promise.due_on, promise.due_label, promise.current_rating, self._today())
+
+    def _summary(self, promise: Promise) -> PromiseSummary:
+        return PromiseSummary(
+            promise.id,
+            promise.tracker.slug,
+            promise.tracker.name,
+            promise.external_id,
+            promise.title,
+            promise.current_rating,
+            promise.rated_at,
+            self._deadline(promise),
         )
 
 
@@ -271,18 +316,6 @@ def _tracker(uow: UnitOfWork, slug: str) -> Tracker:
     return tracker
 
 
-def _summary(promise: Promise) -> PromiseSummary:
-    return PromiseSummary(
-        promise.id,
-        promise.tracker.slug,
-        promise.tracker.name,
-        promise.external_id,
-        promise.title,
-        promise.current_rating,
-        promise.rated_at,
-    )
-
-
 def _evidence_item(row: Evidence) -> EvidenceItem:
     return EvidenceItem(row.url, row.title, row.publisher, row.published_on, row.note, row.added_at)
 
@@ -306,6 +339,7 @@ def _open_proposal(proposal: Proposal, approvals: int) -> OpenProposal:
         proposal.proposed_by,
         approvals,
         proposal.approvals_required,
+        proposal.senior_required,
         proposal.channel_id,
         proposal.message_ts,
         proposal.created_at,

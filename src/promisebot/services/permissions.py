@@ -1,6 +1,7 @@
-"""Who may do what: editors are the configured user ids plus a Slack user group's members.
+"""Who may do what: editors are the configured user ids plus a Slack user group's members;
+senior editors (also editors) are read the same way from their own ids and group.
 
-Every service asks `Permissions`; listeners never decide who may act. The group is read
+Every service asks `Permissions`; listeners never decide who may act. A group is read
 through an injected fetcher (the Slack layer passes one calling
 `usergroups.users.list`), cached for a short TTL; when Slack cannot be reached the last
 known members stay in force.
@@ -25,7 +26,10 @@ RETRY_AFTER_FAILURE_SECONDS = 30.0
 
 
 class EditorDirectory:
-    """Answers `is_editor` quickly and thread-safely; at most one group fetch runs at a time."""
+    """Answers `is_editor` quickly and thread-safely; at most one group fetch runs at a time.
+
+    One directory holds the editors, another the senior editors.
+    """
 
     def __init__(
         self,
@@ -50,11 +54,17 @@ class EditorDirectory:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, fetch_group_members: GroupFetcher | None, clock: Clock
+        cls,
+        settings: Settings,
+        fetch_group_members: GroupFetcher | None,
+        clock: Clock,
+        *,
+        seniors: bool = False,
     ) -> EditorDirectory:
+        """The editors, or with `seniors` the senior editors (their own ids and group)."""
         return cls(
-            settings.editors,
-            settings.editor_group,
+            settings.senior_editors if seniors else settings.editors,
+            settings.senior_group if seniors else settings.editor_group,
             fetch_group_members,
             ttl_seconds=settings.editor_cache_seconds,
             clock=clock,
@@ -117,15 +127,20 @@ class EditorDirectory:
 
 
 class Permissions:
-    """The one policy: editors may change the tracker; anyone may read it."""
+    """The one policy: editors may change the tracker; anyone may read it. Senior editors are
+    editors whose approval some rating changes need (`PROMISEBOT_SENIOR_REQUIRED_FOR`)."""
 
-    def __init__(self, editors: EditorDirectory) -> None:
+    def __init__(self, editors: EditorDirectory, seniors: EditorDirectory | None = None) -> None:
         self._editors = editors
+        self._seniors = seniors
 
     def is_editor(self, user_id: str) -> bool:
-        return self._editors.is_editor(user_id)
+        return self._editors.is_editor(user_id) or self.is_senior(user_id)
+
+    def is_senior(self, user_id: str) -> bool:
+        return self._seniors is not None and self._seniors.is_editor(user_id)
 
     def require_editor(self, user_id: str, action: str) -> None:
         """Raise `NotAnEditor` ("Only editors can <action>.") unless the user is an editor."""
-        if not self._editors.is_editor(user_id):
+        if not self.is_editor(user_id):
             raise NotAnEditor(action)

@@ -16,7 +16,15 @@ from promisebot.services import Services
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
-from promisebot.slack.listeners import aliases, evidence, home, lookup, proposals, reminders
+from promisebot.slack.listeners import (
+    aliases,
+    deadlines,
+    evidence,
+    home,
+    lookup,
+    proposals,
+    reminders,
+)
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.verification import SignatureCheck
 from promisebot.slack.workspace import Workspace, WorkspaceAuthorize, refuse_other_workspaces
@@ -58,6 +66,7 @@ def create_app(
     evidence.register(app, router, services, messenger)
     aliases.register(app, router, services, messenger)
     reminders.register(app, router, services, messenger)
+    deadlines.register(router, services)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
     _register_error_handler(app, messenger)

@@ -1,5 +1,6 @@
-"""Digest queries: the still-stalled selection (one indexed query) and the DigestRun claim
-rows that make each scheduled digest exactly-once across replicas."""
+"""Digest queries: the still-stalled selection (one indexed query), the promises past their
+deadline, and the DigestRun claim rows that make each scheduled digest exactly-once across
+replicas."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, not_, or_, select, update
 
 from promisebot.db.models import DigestRun, Evidence, Promise, ReminderSchedule, Tracker
 from promisebot.db.repositories import Repository
-from promisebot.domain import Rating
+from promisebot.domain import SETTLED_RATINGS, Rating
 
 
 class DueRow(NamedTuple):
@@ -25,6 +26,29 @@ class DueRow(NamedTuple):
     latest_published_on: date | None
     latest_added_at: datetime | None
     total: int
+
+
+class OverdueRow(NamedTuple):
+    id: int
+    external_id: str
+    title: str
+    rating: Rating
+    due_on: date
+    due_label: str
+    tracker_slug: str
+    tracker_name: str
+    total: int
+
+
+def _not_snoozed(now: datetime) -> ColumnElement[bool]:
+    return or_(Promise.snoozed_until.is_(None), Promise.snoozed_until <= now)
+
+
+def _still_stalled(reviewed_before: datetime) -> ColumnElement[bool]:
+    # (current_rating, last_reviewed_at) is indexed for exactly this filter.
+    return and_(
+        Promise.current_rating == Rating.STALLED, Promise.last_reviewed_at < reviewed_before
+    )
 
 
 class DigestRepository(Repository):
@@ -68,12 +92,7 @@ class DigestRepository(Repository):
                 func.count().over(),
             )
             .join(Tracker, Tracker.id == Promise.tracker_id)
-            .where(
-                # (current_rating, last_reviewed_at) is indexed for exactly this filter.
-                Promise.current_rating == Rating.STALLED,
-                Promise.last_reviewed_at < reviewed_before,
-                or_(Promise.snoozed_until.is_(None), Promise.snoozed_until <= now),
-            )
+            .where(_still_stalled(reviewed_before), _not_snoozed(now))
             .order_by(Promise.rated_at, Promise.id)
             .limit(limit)
         )
@@ -83,14 +102,48 @@ class DigestRepository(Repository):
 
     def count_due(self, *, reviewed_before: datetime, now: datetime, tracker_id: int | None) -> int:
         """The total when `due_promises` returned no row to carry it."""
-        statement = select(func.count()).where(
-            Promise.current_rating == Rating.STALLED,
-            Promise.last_reviewed_at < reviewed_before,
-            or_(Promise.snoozed_until.is_(None), Promise.snoozed_until <= now),
-        )
+        statement = select(func.count()).where(_still_stalled(reviewed_before), _not_snoozed(now))
         if tracker_id is not None:
             statement = statement.where(Promise.tracker_id == tracker_id)
         return int(self._session.scalar(statement) or 0)
+
+    def overdue_promises(
+        self,
+        *,
+        today: date,
+        reviewed_before: datetime,
+        now: datetime,
+        tracker_id: int | None,
+        limit: int,
+    ) -> list[OverdueRow]:
+        """Past their deadline, not settled, not snoozed, and not already in the still-stalled
+        selection (one digest lists a promise once): most overdue first. Each row carries
+        the total."""
+        statement = (
+            select(
+                Promise.id,
+                Promise.external_id,
+                Promise.title,
+                Promise.current_rating,
+                Promise.due_on,
+                Promise.due_label,
+                Tracker.slug,
+                Tracker.name,
+                func.count().over(),
+            )
+            .join(Tracker, Tracker.id == Promise.tracker_id)
+            .where(
+                Promise.due_on < today,
+                Promise.current_rating.not_in(SETTLED_RATINGS),
+                _not_snoozed(now),
+                not_(_still_stalled(reviewed_before)),
+            )
+            .order_by(Promise.due_on, Promise.id)
+            .limit(limit)
+        )
+        if tracker_id is not None:
+            statement = statement.where(Promise.tracker_id == tracker_id)
+        return [OverdueRow._make(row) for row in self._session.execute(statement)]
 
     def insert_claim(
         self, *, schedule_id: int, period_key: str, claimer: str, at: datetime

@@ -1,16 +1,17 @@
-"""Trackers and promises: look-ups by key, the search index's rows, lists by rating, rating
-counts and history, and the row lock taken before a rating changes."""
+"""Trackers and promises: look-ups by key, the search index's rows, lists by rating and of
+overdue promises, rating counts and history, and the row lock taken before a rating changes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import selectinload
 
 from promisebot.db.models import AuditEvent, Promise, RatingChange, Tracker
 from promisebot.db.repositories import Repository
-from promisebot.domain import Rating
+from promisebot.domain import SETTLED_RATINGS, Rating
 
 # The audit subject of an import: the only writer of promise titles, descriptions and tags.
 TRACKER_FILE_SUBJECT = "tracker_file"
@@ -38,18 +39,37 @@ class PromiseRepository(Repository):
         )
         return self._session.scalars(statement).one_or_none()
 
-    def promises_by_external_id(self, external_id: str) -> Sequence[Promise]:
-        return self._session.scalars(
-            select(Promise).where(Promise.external_id == external_id)
-        ).all()
-
-    def promise_by_key(self, tracker_slug: str, external_id: str) -> Promise | None:
+    def by_ref(self, ref: str) -> Sequence[Promise]:
+        """The promises a command's `<id>` names: `tracker/id`, or an id in any tracker
+        (trackers loaded)."""
+        tracker_slug, _, external_id = ref.rpartition("/")
         statement = (
             select(Promise)
             .join(Tracker)
-            .where(Tracker.slug == tracker_slug, Promise.external_id == external_id)
+            .where(Promise.external_id == external_id)
+            .options(selectinload(Promise.tracker))
         )
-        return self._session.scalars(statement).one_or_none()
+        if tracker_slug:
+            statement = statement.where(Tracker.slug == tracker_slug)
+        return self._session.scalars(statement).all()
+
+    def overdue(
+        self, today: date, tracker_id: int | None, limit: int
+    ) -> tuple[Sequence[Promise], int]:
+        """Unsettled promises whose deadline is before `today`, most overdue first (trackers
+        loaded), and how many there are."""
+        statement = select(Promise).where(
+            Promise.due_on < today, Promise.current_rating.not_in(SETTLED_RATINGS)
+        )
+        if tracker_id is not None:
+            statement = statement.where(Promise.tracker_id == tracker_id)
+        total = self._session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = self._session.scalars(
+            statement.order_by(Promise.due_on, Promise.id)
+            .limit(limit)
+            .options(selectinload(Promise.tracker))
+        ).all()
+        return rows, total or 0
 
     def searchable_text_version(self) -> tuple[int, int, int]:
         """Changes whenever a promise's searchable text may have changed (a promise added, or an

@@ -88,6 +88,7 @@ class ProposalRepository(Repository):
         proposal_id: int,
         reviewer: str,
         verdict: Verdict,
+        senior: bool,
         comment: str,
         at: datetime,
     ) -> None:
@@ -97,6 +98,7 @@ class ProposalRepository(Repository):
             proposal_id=proposal_id,
             reviewer=reviewer,
             verdict=verdict,
+            senior=senior,
             comment=comment,
             reviewed_at=at,
         )
@@ -104,6 +106,7 @@ class ProposalRepository(Repository):
             index_elements=["proposal_id", "reviewer"],
             set_={
                 "verdict": statement.excluded.verdict,
+                "senior": statement.excluded.senior,
                 "comment": statement.excluded.comment,
                 "reviewed_at": statement.excluded.reviewed_at,
             },

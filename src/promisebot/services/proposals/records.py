@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from promisebot.db.models import Proposal, RatingChange, Review
 from promisebot.domain import (
     COMMENT_MAX,
+    Deadline,
     DomainError,
     Outcome,
     ProposalStatus,
@@ -73,6 +74,7 @@ class ProposalDraft:
     choices: tuple[Rating, ...]  # every rating but the current one, in scale order
     rated_at: datetime  # an effective date may not be earlier than this (local) day
     approvals_required: int
+    senior_required_for: tuple[Rating, ...]  # target ratings that need a senior's approval
     open_proposals: int
     last_channel: str | None = None  # where the proposer's last proposal was posted
 
@@ -107,8 +109,10 @@ class ProposalView:
     effective_on: date | None
     proposed_by: str
     approvals_required: int
+    senior_required: bool  # one of the approvals must be a senior editor's
     status: ProposalStatus
     approvers: tuple[str, ...]  # in the order they approved
+    senior_approvers: tuple[str, ...]  # the approvers who approved as senior editors
     rejected_by: str | None
     rejection_reason: str
     channel_id: str | None  # where the thread root is, once attached
@@ -119,10 +123,21 @@ class ProposalView:
     decided_at: datetime | None
     decided_by: str | None
     rating_change: RatingChangeView | None  # set once approved
+    deadline: Deadline | None  # the promise's, as of when this view was read
 
     @property
     def approvals(self) -> int:
         return len(self.approvers)
+
+    @property
+    def waiting_for_senior(self) -> bool:
+        """Still open only because no senior editor has approved yet."""
+        return (
+            self.is_open
+            and self.senior_required
+            and not self.senior_approvers
+            and self.approvals >= self.approvals_required
+        )
 
     @property
     def is_open(self) -> bool:
@@ -182,10 +197,13 @@ def proposal_view(
     *,
     ttl_days: int,
     post_channel: str | None,
+    today: date,
     change: RatingChange | None = None,
 ) -> ProposalView:
-    """Build a view inside the unit of work (it reads the promise and tracker)."""
+    """Build a view inside the unit of work (it reads the promise and tracker); `today` is
+    the newsroom's date, for the promise's deadline."""
     promise = row.promise
+    approvals = [r for r in reviews if r.verdict is Verdict.APPROVE]
     rejection = next((r for r in reviews if r.verdict is Verdict.REJECT), None)
     closed_by_rejection = row.status is ProposalStatus.REJECTED and rejection is not None
     return ProposalView(
@@ -203,8 +221,10 @@ def proposal_view(
         effective_on=row.effective_on,
         proposed_by=row.proposed_by,
         approvals_required=row.approvals_required,
+        senior_required=row.senior_required,
         status=row.status,
-        approvers=tuple(r.reviewer for r in reviews if r.verdict is Verdict.APPROVE),
+        approvers=tuple(r.reviewer for r in approvals),
+        senior_approvers=tuple(r.reviewer for r in approvals if r.senior),
         rejected_by=rejection.reviewer if closed_by_rejection and rejection else None,
         rejection_reason=rejection.comment if closed_by_rejection and rejection else "",
         channel_id=row.channel_id,
@@ -215,4 +235,5 @@ def proposal_view(
         decided_at=row.decided_at,
         decided_by=row.decided_by,
         rating_change=rating_change_view(change) if change is not None else None,
+        deadline=Deadline.of(promise.due_on, promise.due_label, promise.current_rating, today),
     )

@@ -73,6 +73,9 @@ class ProposalService:
                 choices=tuple(rating for rating in Rating if rating is not promise.current_rating),
                 rated_at=promise.rated_at,
                 approvals_required=self._settings.approvals_required,
+                senior_required_for=tuple(
+                    rating for rating in Rating if rating in self._settings.senior_required_for
+                ),
                 open_proposals=len(uow.proposals.open_on_promise(promise_id)),
                 last_channel=uow.proposals.last_channel_of(user),
             )
@@ -124,6 +127,7 @@ class ProposalService:
                 links=links,
                 effective_on=effective_on,
                 approvals_required=self._settings.approvals_required,
+                senior_required=to_rating in self._settings.senior_required_for,
                 origin_channel=origin_channel,
                 now=now,
             )
@@ -189,12 +193,16 @@ class ProposalService:
     def review(
         self, *, proposal_id: int, reviewer: str, verdict: Verdict, comment: str = ""
     ) -> ReviewResult:
-        """Approve or reject; the approval that reaches the requirement applies the change."""
+        """Approve or reject; the approval that completes the requirement (enough approvals,
+        one of them a senior's when the proposal needs it) applies the change."""
         comment = checked_comment(comment)
         # Asked before the transaction: it may call Slack, and no row lock waits on Slack.
         is_editor = self._permissions.is_editor(reviewer)
+        is_senior = self._permissions.is_senior(reviewer)
         with self._db.transaction() as uow:
-            result = self._review(uow, proposal_id, reviewer, verdict, comment, is_editor)
+            result = self._review(
+                uow, proposal_id, reviewer, verdict, comment, is_editor, is_senior
+            )
             uow.commit()
         return result
 
@@ -204,11 +212,12 @@ class ProposalService:
         """A review asked for in a thread: None when the thread is not a proposal's."""
         comment = checked_comment(reason)
         is_editor = self._permissions.is_editor(user)
+        is_senior = self._permissions.is_senior(user)
         with self._db.transaction() as uow:
             proposal_id = uow.proposals.id_at_message(channel_id, thread_ts)
             if proposal_id is None:
                 return None
-            result = self._review(uow, proposal_id, user, verdict, comment, is_editor)
+            result = self._review(uow, proposal_id, user, verdict, comment, is_editor, is_senior)
             uow.commit()
         return result
 
@@ -220,10 +229,11 @@ class ProposalService:
         verdict: Verdict,
         comment: str,
         is_editor: bool,
+        is_senior: bool,
     ) -> ReviewResult:
         promise, proposal = self._lock(uow, proposal_id)
         state = state_of(proposal, uow.proposals.reviews_of(proposal_id))
-        outcome = state.review(reviewer, verdict, comment, is_editor=is_editor)
+        outcome = state.review(reviewer, verdict, comment, is_editor=is_editor, is_senior=is_senior)
         now = self._clock()
         if outcome is not Outcome.UNCHANGED:
             record_review(
@@ -231,6 +241,7 @@ class ProposalService:
                 proposal,
                 reviewer=reviewer,
                 verdict=verdict,
+                senior=is_senior,
                 comment=comment,
                 outcome=outcome,
                 now=now,
@@ -331,5 +342,6 @@ class ProposalService:
             reviews,
             ttl_days=self._settings.proposal_ttl_days,
             post_channel=self._settings.review_channel or origin_channel,
+            today=self._clock().astimezone(self._settings.tz).date(),
             change=change,
         )

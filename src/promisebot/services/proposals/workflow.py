@@ -30,6 +30,8 @@ def state_of(proposal: Proposal, reviews: Sequence[Review]) -> ProposalState:
         approvals_required=proposal.approvals_required,
         status=proposal.status,
         verdicts={review.reviewer: review.verdict for review in reviews},
+        senior_required=proposal.senior_required,
+        seniors={review.reviewer for review in reviews if review.senior},
     )
 
 
@@ -43,6 +45,7 @@ def open_proposal(
     links: list[str],
     effective_on: date | None,
     approvals_required: int,
+    senior_required: bool,
     origin_channel: str | None,
     now: datetime,
 ) -> Proposal:
@@ -56,6 +59,7 @@ def open_proposal(
         effective_on=effective_on,
         proposed_by=proposer,
         approvals_required=approvals_required,
+        senior_required=senior_required,
         status=ProposalStatus.OPEN,
         created_at=now,
     )
@@ -74,6 +78,7 @@ def open_proposal(
         links=links,
         effective_on=effective_on.isoformat() if effective_on else None,
         approvals_required=approvals_required,
+        senior_required=senior_required,
         origin_channel=origin_channel,
     )
     return proposal
@@ -85,6 +90,7 @@ def record_review(
     *,
     reviewer: str,
     verdict: Verdict,
+    senior: bool,
     comment: str,
     outcome: Outcome,
     now: datetime,
@@ -93,6 +99,7 @@ def record_review(
         proposal_id=proposal.id,
         reviewer=reviewer,
         verdict=verdict,
+        senior=senior,
         comment=comment,
         at=now,
     )
@@ -103,6 +110,7 @@ def record_review(
         subject_id=proposal.id,
         at=now,
         verdict=verdict.value,
+        senior=senior,
         comment=comment,
         outcome=outcome.value,
     )

@@ -1,11 +1,11 @@
 """Still-stalled reminders: schedules (`remind here|list|off`), the digests they post with
 the editors' answers (reviewed, snooze), and the cadence math that says when they run."""
 
+from promisebot.domain import AmbiguousPromise
 from promisebot.services.reminders.cadence import DAY_NAMES, Cadence, ScheduleSpec
 from promisebot.services.reminders.digests import (
     SNOOZE_CHOICES,
     SNOOZE_MAX_DAYS,
-    AmbiguousPromise,
     DigestAnswer,
     DigestClaim,
     DigestContent,
@@ -14,6 +14,7 @@ from promisebot.services.reminders.digests import (
     DigestService,
     InvalidSnooze,
     NotStalled,
+    OverdueItem,
     PromiseReviewed,
     PromiseSnoozed,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "DuplicateSchedule",
     "InvalidSnooze",
     "NotStalled",
+    "OverdueItem",
     "PromiseReviewed",
     "PromiseSnoozed",
     "ScheduleInfo",

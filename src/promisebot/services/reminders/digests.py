@@ -1,5 +1,6 @@
-"""Still-stalled digests: which promises are due, the editors' answers to a digest
-(reviewed — still stalled, snooze), and the DigestRun claim protocol for exactly-once posts."""
+"""Still-stalled digests: which promises are due (still stalled, and past their deadline),
+the editors' answers to a digest (reviewed — still stalled, snooze), and the DigestRun
+claim protocol for exactly-once posts."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
     SYSTEM_ACTOR,
     Clock,
+    Deadline,
     DomainError,
     PromiseNotFound,
     Rating,
+    check_single_match,
     days_between,
 )
 from promisebot.services.permissions import Permissions
@@ -31,11 +34,6 @@ REVIEWED, SNOOZED, UNSNOOZED = (
 SNOOZE_MAX_DAYS = 365
 SNOOZE_CHOICES = (7, 30, 90)
 SNOOZE = "snooze reminders"
-
-
-class AmbiguousPromise(DomainError):
-    def __init__(self, ref: str, keys: list[str]) -> None:
-        super().__init__(f"`{ref}` is in several trackers; say which: {', '.join(keys)}.")
 
 
 class NotStalled(DomainError):
@@ -64,17 +62,47 @@ class DigestItem:
 
 
 @dataclass(frozen=True, slots=True)
+class OverdueItem:
+    """A promise past its deadline, in the digest's second section."""
+
+    promise_id: int
+    external_id: str
+    title: str
+    tracker_slug: str
+    tracker_name: str
+    rating: Rating
+    deadline: Deadline
+
+
+@dataclass(frozen=True, slots=True)
 class DigestContent:
-    items: tuple[DigestItem, ...]
+    items: tuple[DigestItem, ...]  # still stalled
     total_due: int
     threshold_days: int
     generated_at: datetime
     tracker_id: int | None = None
+    # Past their deadline, leaving out those already in `items`.
+    overdue: tuple[OverdueItem, ...] = ()
+    overdue_total: int = 0
 
     @property
     def more(self) -> int:
         """Due promises not in `items` (the query's limit)."""
         return self.total_due - len(self.items)
+
+    @property
+    def overdue_more(self) -> int:
+        return self.overdue_total - len(self.overdue)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to post: no promise still stalled, none past its deadline."""
+        return not self.items and not self.overdue
+
+    @property
+    def item_count(self) -> int:
+        """Every promise the digest is about, in both sections."""
+        return self.total_due + self.overdue_total
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +176,7 @@ class DigestService:
         tracker_id: int | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> DigestContent:
+        """Both sections, each capped at `limit` (with `limit` 0, only the stalled total)."""
         threshold = threshold_days or self._settings.stalled_after_days
         now = self._clock()
         cutoff = now - timedelta(days=threshold)
@@ -161,6 +190,22 @@ class DigestService:
                 total = uow.digests.count_due(
                     reviewed_before=cutoff, now=now, tracker_id=tracker_id
                 )
+            today = now.astimezone(tz).date()
+            overdue_rows = uow.digests.overdue_promises(
+                today=today, reviewed_before=cutoff, now=now, tracker_id=tracker_id, limit=limit
+            )
+        overdue = tuple(
+            OverdueItem(
+                promise_id=row.id,
+                external_id=row.external_id,
+                title=row.title,
+                tracker_slug=row.tracker_slug,
+                tracker_name=row.tracker_name,
+                rating=row.rating,
+                deadline=Deadline(row.due_on, row.due_label, (row.due_on - today).days, False),
+            )
+            for row in overdue_rows
+        )
         items = tuple(
             DigestItem(
                 promise_id=row.id,
@@ -175,7 +220,15 @@ class DigestService:
             )
             for row in rows
         )
-        return DigestContent(items, int(total), threshold, now, tracker_id)
+        return DigestContent(
+            items,
+            int(total),
+            threshold,
+            now,
+            tracker_id,
+            overdue=overdue,
+            overdue_total=overdue_rows[0].total if overdue_rows else 0,
+        )
 
     # -- answers to a digest -------------------------------------------------------------
 
@@ -219,17 +272,8 @@ class DigestService:
         """`/promise snooze <id> <days>`: the id is the external id, or `tracker/id`."""
         self._permissions.require_editor(user, SNOOZE)
         with self._db.transaction() as uow:
-            tracker_slug, _, external_id = ref.rpartition("/")
-            if tracker_slug:
-                found = uow.promises.promise_by_key(tracker_slug, external_id)
-                matches = [found] if found else []
-            else:
-                matches = list(uow.promises.promises_by_external_id(external_id))
-            if not matches:
-                raise PromiseNotFound(f"`{ref}`")
-            if len(matches) > 1:
-                keys = sorted(f"`{p.tracker.slug}/{p.external_id}`" for p in matches)
-                raise AmbiguousPromise(ref, keys)
+            matches = uow.promises.by_ref(ref)
+            check_single_match(ref, [f"{p.tracker.slug}/{p.external_id}" for p in matches])
             promise = uow.promises.lock(matches[0].id)
             assert promise is not None
             result = self._snooze(uow, promise, user, days)

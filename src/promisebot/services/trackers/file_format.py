@@ -23,7 +23,8 @@ BASE_COLUMNS = (
     "tracker", "tracker_name", "id", "title", "description", "tags", "rating", "rated_on",
     "source_url",
 )  # fmt: skip
-CSV_COLUMNS = (*BASE_COLUMNS, "tracker_subject", "aliases")
+DEADLINE_COLUMNS = ("due_on", "due_label")  # optional; files without them import unchanged
+CSV_COLUMNS = (*BASE_COLUMNS, "tracker_subject", *DEADLINE_COLUMNS, "aliases")
 REQUIRED_COLUMNS = ("tracker", "tracker_name", "id", "title", "rating", "rated_on")
 
 # A spreadsheet runs a cell starting with one of = + - @ tab CR as a formula (OWASP "CSV
@@ -292,6 +293,8 @@ def _row_problems(record: PromiseRecord) -> list[str]:
                 f"history #{index + 1} from {step.from_rating.label!r} does not follow "
                 f"history #{index}, which ends at {before.to_rating.label!r}"
             )
+    if record.due_label and record.due_on is None:
+        problems.append("due_label needs a due_on (the deadline's date)")
     if record.history and record.history[-1].to_rating is not record.rating:
         problems.append(
             f"history ends at {record.history[-1].to_rating.label!r} "
@@ -303,8 +306,9 @@ def _row_problems(record: PromiseRecord) -> list[str]:
 def render(records: Sequence[PromiseRecord], fmt: FileFormat) -> str:
     """The file text for `records` (already in export order); `parse` reads it back.
 
-    CSV carries the base columns, and aliases when any promise has some; JSON adds
-    tracker_subject (when set), aliases (when any), evidence and history.
+    CSV carries the base columns and the deadline's, and aliases when any promise has
+    some; JSON adds tracker_subject and the deadline (when set), aliases (when any),
+    evidence and history.
     """
     return _render_csv(records) if fmt is FileFormat.CSV else _render_json(records)
 
@@ -313,7 +317,8 @@ def _render_csv(records: Sequence[PromiseRecord]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     with_aliases = any(record.aliases for record in records)
-    writer.writerow((*BASE_COLUMNS, "aliases") if with_aliases else BASE_COLUMNS)
+    header = (*BASE_COLUMNS, *DEADLINE_COLUMNS)
+    writer.writerow((*header, "aliases") if with_aliases else header)
     for record in records:
         cells = [
             record.tracker,
@@ -325,6 +330,8 @@ def _render_csv(records: Sequence[PromiseRecord]) -> str:
             record.rating.label,
             record.rated_on.isoformat(),
             record.source_url,
+            record.due_on.isoformat() if record.due_on else "",
+            record.due_label,
         ]
         if with_aliases:
             cells.append(";".join(record.aliases))
@@ -347,6 +354,12 @@ def _render_json(records: Sequence[PromiseRecord]) -> str:
             rating=record.rating.label,
             rated_on=record.rated_on.isoformat(),
             source_url=record.source_url,
+        )
+        if record.due_on:
+            row["due_on"] = record.due_on.isoformat()
+            if record.due_label:
+                row["due_label"] = record.due_label
+        row.update(
             evidence=[
                 {
                     "url": entry.url,

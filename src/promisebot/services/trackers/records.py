@@ -21,6 +21,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from promisebot.domain import (
+    DUE_LABEL_MAX,
+    EARLIEST_DUE_ON,
     PUBLISHER_MAX,
     TITLE_MAX,
     URL_MAX,
@@ -50,6 +52,13 @@ def _parse_date(value: object) -> date:
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
+
+
+def _parse_due_on(value: object) -> date:
+    due_on = _parse_date(value)
+    if due_on < EARLIEST_DUE_ON:
+        raise ValueError(f"{value!r} is before {EARLIEST_DUE_ON.year} (expected YYYY-MM-DD)")
+    return due_on
 
 
 def _parse_rating(value: object) -> Rating:
@@ -128,6 +137,8 @@ Slug = Annotated[str, Strict(), _stripped(SLUG_MAX), BeforeValidator(_check_slug
 ExternalId = Annotated[str, Strict(), _stripped(EXTERNAL_ID_MAX), BeforeValidator(_check_slug)]
 WebLink = Annotated[str, Strict(), BeforeValidator(_check_url)]
 IsoDate = Annotated[date, BeforeValidator(_parse_date)]
+DueOn = Annotated[date, BeforeValidator(_parse_due_on)]
+DueLabel = Annotated[str, Strict(), _stripped(DUE_LABEL_MAX)]
 RatingName = Annotated[Rating, BeforeValidator(_parse_rating)]
 Tags = Annotated[tuple[str, ...], BeforeValidator(_parse_tags)]
 Aliases = Annotated[tuple[str, ...], BeforeValidator(_parse_aliases)]
@@ -181,6 +192,8 @@ class PromiseRecord(_Entry):
     rating: RatingName
     rated_on: IsoDate
     source_url: WebLink = ""
+    due_on: DueOn | None = None
+    due_label: DueLabel = ""
     evidence: tuple[EvidenceEntry, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
 

@@ -190,6 +190,8 @@ def _export_records(uow: UnitOfWork) -> list[PromiseRecord]:
                 rating=promise.current_rating,
                 rated_on=promise.rated_at.date(),
                 source_url=promise.source_url,
+                due_on=promise.due_on,
+                due_label=promise.due_label,
                 evidence=tuple(evidence[promise.id]),
                 history=tuple(history[promise.id]),
             )

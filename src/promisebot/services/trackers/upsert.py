@@ -132,6 +132,8 @@ class Upsert:
                 "last_reviewed_at": max([rated_at, *dated]),
                 "snoozed_until": None,
                 "source_url": record.source_url,
+                "due_on": record.due_on,
+                "due_label": record.due_label,
                 "created_at": self.now,
                 "updated_at": self.now,
             }
@@ -148,8 +150,12 @@ class Upsert:
         stored_evidence: dict[tuple[int, str], Evidence],
     ) -> bool:
         """Blank optional fields in the file keep what is stored; a new rating is recorded.
+        A deadline is one thing: a file's due_on comes with its due_label, blank or not.
         True when anything changed."""
         fields: dict[str, object] = {"title": record.title}
+        if record.due_on:
+            fields["due_on"] = record.due_on
+            fields["due_label"] = record.due_label
         if record.description:
             fields["description"] = record.description
         if record.tags:

@@ -1,9 +1,12 @@
 """The still-stalled digest as a Slack message (and as plain text for `promisebot digest
---dry-run`); the *Reviewed* / *Snooze* controls and their values; the replies to them and
-to `/promise remind` and `snooze`, with those commands' usage text."""
+--dry-run`), with its second section, promises past their deadline; the *Reviewed* /
+*Snooze* controls and their values; the replies to them and to `/promise remind` and
+`snooze`, with those commands' usage text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +15,7 @@ from promisebot.services.reminders import (
     DigestAnswer,
     DigestContent,
     DigestItem,
+    OverdueItem,
     PromiseReviewed,
     PromiseSnoozed,
     ScheduleInfo,
@@ -34,8 +38,13 @@ from promisebot.slack.blocks.common import (
     plural,
     section,
 )
+from promisebot.slack.blocks.deadlines import LIST_OVERDUE, due_text
 
 LIST_STALLED = "/promise list stalled"
+OVERDUE_CRITERIA = (
+    "Past their deadline and not rated Promise Kept or Promise Broken, most overdue first. "
+    "Snoozed promises are left out."
+)
 ITEM_BLOCK = "digest.item:"
 ACTIONS_BLOCK = "digest.actions:"
 NOTE_BLOCK = "digest.note:"
@@ -126,6 +135,18 @@ def _more(count: int) -> Block:
     return context(f"…and {count} more — `{LIST_STALLED}`")
 
 
+def _overdue_title(content: DigestContent) -> str:
+    return f"Past their deadline: {plural(content.overdue_total, 'promise')}"
+
+
+def _overdue_more(count: int) -> Block:
+    return context(f"…and {count} more — `{LIST_OVERDUE}`")
+
+
+def _overdue_facts(item: OverdueItem) -> str:
+    return f"{due_text(item.deadline)} · {item.rating.emoji} {item.rating.label}"
+
+
 def _item_blocks(item: DigestItem, tz: ZoneInfo) -> list[Block]:
     text = (
         f"*{escape(item.title)}*\n"
@@ -144,31 +165,104 @@ def _item_blocks(item: DigestItem, tz: ZoneInfo) -> list[Block]:
     ]
 
 
-def _pack(content: DigestContent, tz: ZoneInfo) -> tuple[list[Block], int]:
-    """The blocks and how many items fit: whole items only, and room for the tail."""
-    blocks = [header(_title(content)), context(_criteria(content))]
-    tail_size = message_size([_more(content.total_due)])
-    shown = 0
-    for item in content.items:
-        group = _item_blocks(item, tz)
-        if len(blocks) + len(group) + 1 > MAX_MESSAGE_BLOCKS:
-            break
-        if message_size(blocks) + message_size(group) + tail_size > MAX_MESSAGE_CHARS:
-            break
-        blocks.extend(group)
-        shown += 1
-    if content.total_due > shown:
-        blocks.append(_more(content.total_due - shown))
+def _overdue_blocks(item: OverdueItem) -> list[Block]:
+    """Like a stalled item (the sections never share a promise, so block ids stay unique),
+    without *Reviewed — still stalled*: proposing the rating the deadline calls for is the
+    answer, or a snooze."""
+    text = (
+        f"*{escape(item.title)}*\n"
+        f"`{escape(item.external_id)}` · {escape(item.tracker_name)}\n"
+        f":alarm_clock: {_overdue_facts(item)}"
+    )
+    return [
+        divider(),
+        section(text, block_id=f"{ITEM_BLOCK}{item.promise_id}"),
+        actions(
+            button("Propose change", Act.PROPOSE, str(item.promise_id), style="primary"),
+            snooze_select(item.promise_id),
+            block_id=f"{ACTIONS_BLOCK}{item.promise_id}",
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    head: list[Block]
+    groups: list[list[Block]]  # one per promise
+    total: int
+    more: Callable[[int], Block]
+
+
+def _sections(content: DigestContent, tz: ZoneInfo) -> list[_Section]:
+    """Still stalled, then past their deadline; a section with nothing in it is left out
+    (the stalled one stays when both are empty, for the all-clear's sake)."""
+    sections = []
+    if content.items or not content.overdue:
+        sections.append(
+            _Section(
+                [header(_title(content)), context(_criteria(content))],
+                [_item_blocks(item, tz) for item in content.items],
+                content.total_due,
+                _more,
+            )
+        )
+    if content.overdue:
+        sections.append(
+            _Section(
+                [header(_overdue_title(content)), context(OVERDUE_CRITERIA)],
+                [_overdue_blocks(item) for item in content.overdue],
+                content.overdue_total,
+                _overdue_more,
+            )
+        )
+    return sections
+
+
+def _pack(content: DigestContent, tz: ZoneInfo) -> tuple[list[Block], list[int]]:
+    """The blocks, and how many items of each section fit: whole items only, in order.
+    Room is kept for every section's heading and "…and N more" line, and the sections take
+    turns at what is left, so a long first section never crowds the second out."""
+    sections = _sections(content, tz)
+    reserved = [block for part in sections for block in part.head]
+    reserved += [part.more(part.total) for part in sections]
+    blocks_left = MAX_MESSAGE_BLOCKS - len(reserved)
+    chars_left = MAX_MESSAGE_CHARS - message_size(reserved)
+    shown = [0] * len(sections)
+    open_parts = set(range(len(sections)))
+    while open_parts:
+        for index in sorted(open_parts):
+            groups = sections[index].groups
+            group = groups[shown[index]] if shown[index] < len(groups) else None
+            size = message_size(group) if group else 0
+            if group is None or len(group) > blocks_left or size > chars_left:
+                open_parts.discard(index)
+                continue
+            blocks_left -= len(group)
+            chars_left -= size
+            shown[index] += 1
+    blocks: list[Block] = []
+    for part, count in zip(sections, shown, strict=True):
+        blocks.extend(part.head)
+        for group in part.groups[:count]:
+            blocks.extend(group)
+        if part.total > count:
+            blocks.append(part.more(part.total - count))
     return blocks, shown
 
 
 def render_digest(content: DigestContent, tz: ZoneInfo) -> Message:
     """The digest; with nothing due, the all-clear message."""
-    if not content.items:
+    if content.is_empty:
         return render_all_clear(content)
     blocks, _ = _pack(content, tz)
-    text = f"{_title(content)} not reviewed for over {plural(content.threshold_days, 'day')}"
-    return Message(text=text, blocks=blocks)
+    parts = []
+    if content.items:
+        parts.append(
+            f"{_title(content)} not reviewed for over {plural(content.threshold_days, 'day')}"
+        )
+    if content.overdue:
+        parts.append(_overdue_title(content))
+    return Message(text="; ".join(parts), blocks=blocks)
 
 
 def render_all_clear(content: DigestContent) -> Message:
@@ -181,15 +275,28 @@ def render_all_clear(content: DigestContent) -> Message:
 
 def render_digest_text(content: DigestContent, tz: ZoneInfo) -> str:
     """What the digest would say, readable in a terminal (same items as the message)."""
-    if not content.items:
+    if content.is_empty:
         return render_all_clear(content).text
     _, shown = _pack(content, tz)
-    lines = [_title(content), _criteria(content), ""]
-    for number, item in enumerate(content.items[:shown], start=1):
-        lines.append(f"{number}. {item.title}  [{item.external_id} · {item.tracker_name}]")
-        lines.append(f"   {_facts(item, tz)}")
-    if content.total_due > shown:
-        lines.append(f"…and {content.total_due - shown} more — {LIST_STALLED}")
+    lines: list[str] = []
+    if content.items:
+        lines += [_title(content), _criteria(content), ""]
+        for number, item in enumerate(content.items[: shown[0]], start=1):
+            lines.append(f"{number}. {item.title}  [{item.external_id} · {item.tracker_name}]")
+            lines.append(f"   {_facts(item, tz)}")
+        if content.total_due > shown[0]:
+            lines.append(f"…and {content.total_due - shown[0]} more — {LIST_STALLED}")
+    if content.overdue:
+        if lines:
+            lines.append("")
+        lines += [_overdue_title(content), OVERDUE_CRITERIA, ""]
+        for number, overdue in enumerate(content.overdue[: shown[-1]], start=1):
+            lines.append(
+                f"{number}. {overdue.title}  [{overdue.external_id} · {overdue.tracker_name}]"
+            )
+            lines.append(f"   {_overdue_facts(overdue).replace('*', '')}")
+        if content.overdue_total > shown[-1]:
+            lines.append(f"…and {content.overdue_total - shown[-1]} more — {LIST_OVERDUE}")
     return "\n".join(lines)
 
 

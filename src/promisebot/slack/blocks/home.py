@@ -1,5 +1,6 @@
 """Rendering of the App Home tab: scorecards with bars, the viewer's review queue, the
-longest-stalled promises and the latest rating changes, always within a view's limits."""
+longest-stalled and the overdue promises and the latest rating changes, always within a
+view's limits."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from promisebot.services.home import AwaitingReview, HomeDashboard, RecentChange, StalledPromise
+from promisebot.services.home import (
+    AwaitingReview,
+    HomeDashboard,
+    OverduePromise,
+    RecentChange,
+    StalledPromise,
+)
 from promisebot.services.lookup import TrackerScore
 from promisebot.slack.blocks.common import (
     MAX_TEXT,
@@ -23,6 +30,7 @@ from promisebot.slack.blocks.common import (
     section,
     truncate,
 )
+from promisebot.slack.blocks.deadlines import LIST_OVERDUE, due_text
 from promisebot.slack.blocks.lookup import bar
 
 TITLE_SHOWN = 120
@@ -46,6 +54,7 @@ def home_view(
         blocks.extend(_review_blocks(dashboard, tz, permalinks or {}))
         blocks.append(divider())
     blocks.extend(_stalled_blocks(dashboard, tz))
+    blocks.extend(_overdue_blocks(dashboard))
     blocks.append(divider())
     blocks.extend(_change_blocks(dashboard, tz))
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
@@ -99,7 +108,8 @@ def _awaiting_text(item: AwaitingReview, tz: ZoneInfo, permalinks: dict[int, str
         f"{item.from_rating.emoji} {item.from_rating.label} → "
         f"{item.to_rating.emoji} *{item.to_rating.label}* · proposed by "
         f"<@{escape(item.proposed_by)}> on {format_day(item.created_at, tz)} · "
-        f"{item.approvals}/{item.approvals_required} approvals{opened}"
+        f"{item.approvals}/{item.approvals_required} approvals"
+        f"{', one from a senior editor' if item.senior_required else ''}{opened}"
     )
 
 
@@ -126,6 +136,28 @@ def _stalled_line(item: StalledPromise, tz: ZoneInfo) -> str:
     if item.snoozed_until:
         line += f" · :zzz: snoozed until {format_day(item.snoozed_until, tz)}"
     return line
+
+
+def _overdue_blocks(dashboard: HomeDashboard) -> list[Block]:
+    blocks: list[Block] = [header("Overdue")]
+    if not dashboard.overdue:
+        blocks.append(context("No promise is past its deadline."))
+        return blocks
+    blocks.append(section(_packed(_overdue_line(item) for item in dashboard.overdue)))
+    blocks.append(
+        context(
+            f"{plural(dashboard.overdue_total, 'promise')} past their deadline in all, not rated "
+            f"Promise Kept or Promise Broken · `{LIST_OVERDUE}` for the full list"
+        )
+    )
+    return blocks
+
+
+def _overdue_line(item: OverduePromise) -> str:
+    return (
+        f"• {_promise_name(item.title, item.tracker, item.external_id)} — "
+        f"{due_text(item.deadline)} · {item.rating.label}"
+    )
 
 
 def _change_blocks(dashboard: HomeDashboard, tz: ZoneInfo) -> list[Block]:

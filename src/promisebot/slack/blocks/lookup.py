@@ -1,4 +1,5 @@
-"""Rendering of lookups: the promise card, the pick-list, "no match", lists, scorecard, help."""
+"""Rendering of lookups: the promise card (with its deadline), the pick-list, "no match",
+lists, scorecard, help."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from zoneinfo import ZoneInfo
 from promisebot.domain import Rating
 from promisebot.services.lookup import (
     LookupResult,
+    OverdueList,
     PromiseCard,
     PromiseList,
+    PromiseSummary,
     TrackerScore,
 )
 from promisebot.slack.blocks.common import (
@@ -30,6 +33,7 @@ from promisebot.slack.blocks.common import (
     section,
     truncate,
 )
+from promisebot.slack.blocks.deadlines import due_text, overdue_icon
 from promisebot.slack.blocks.digest import reviewed_button, snooze_select
 from promisebot.slack.blocks.proposals import unposted_actions
 
@@ -65,6 +69,8 @@ def card_message(
             f"({plural(card.days_held, 'day')})"
         ),
     ]
+    if card.deadline is not None:
+        blocks.append(context(f"{overdue_icon(card.deadline)} {due_text(card.deadline)}"))
     if card.description:
         blocks.append(section(escape(truncate(card.description, DESCRIPTION_MAX))))
     blocks.extend(_evidence_blocks(card, tz))
@@ -144,7 +150,8 @@ def _open_proposal_blocks(card: PromiseCard, permalinks: dict[int, str]) -> list
         shown = link(target, label) if target else label
         lines.append(
             f":hourglass_flowing_sand: Open {shown} by <@{escape(proposal.proposed_by)}> "
-            f"({proposal.approvals}/{proposal.approvals_required} approvals)"
+            f"({proposal.approvals}/{proposal.approvals_required} approvals"
+            + (", one from a senior editor)" if proposal.senior_required else ")")
         )
     return [section("\n".join(lines))] if lines else []
 
@@ -199,18 +206,41 @@ def list_message(listing: PromiseList, tz: ZoneInfo) -> Message:
     where = f" in `{escape(listing.tracker)}`" if listing.tracker else ""
     count = plural(listing.total, "promise")
     title = f"{listing.rating.emoji} {count} rated *{listing.rating.label}*{where}"
-    blocks: list[Block] = [section(title)]
+    blocks = [section(title)]
+    blocks += [_listed(item, f"since {format_day(item.rated_at, tz)}") for item in listing.items]
+    return Message(
+        f"{listing.total} promises rated {listing.rating.label}",
+        fit(blocks, tail=_and_more(listing.total, len(listing.items))),
+    )
+
+
+def overdue_list_message(listing: OverdueList) -> Message:
+    """The answer to `/promise list overdue [tracker]`."""
+    where = f" in `{escape(listing.tracker)}`" if listing.tracker else ""
+    count = plural(listing.total, "promise")
+    blocks = [
+        section(f":alarm_clock: {count} past their deadline{where}"),
+        context("Not rated Promise Kept or Promise Broken yet; most overdue first."),
+    ]
     for item in listing.items:
-        blocks.append(
-            section(
-                f"*{escape(item.title)}*\n`{escape(item.tracker)}/{escape(item.external_id)}` · "
-                f"since {format_day(item.rated_at, tz)}",
-                accessory=button("Show", Act.PICK, str(item.id)),
-            )
-        )
-    more = listing.total - len(listing.items)
-    tail = context(f"and {more} more") if more > 0 else None
-    return Message(f"{listing.total} promises rated {listing.rating.label}", fit(blocks, tail=tail))
+        due = f" · {due_text(item.deadline)}" if item.deadline else ""
+        blocks.append(_listed(item, f"{item.rating.emoji} {item.rating.label}{due}"))
+    return Message(
+        f"{count} past their deadline",
+        fit(blocks, tail=_and_more(listing.total, len(listing.items))),
+    )
+
+
+def _listed(item: PromiseSummary, facts: str) -> Block:
+    """One promise of a list, with its *Show* button; `facts` is mrkdwn, already escaped."""
+    return section(
+        f"*{escape(item.title)}*\n`{escape(item.tracker)}/{escape(item.external_id)}` · {facts}",
+        accessory=button("Show", Act.PICK, str(item.id)),
+    )
+
+
+def _and_more(total: int, shown: int) -> Block | None:
+    return context(f"and {total - shown} more") if total > shown else None
 
 
 def scorecard_message(scores: list[TrackerScore]) -> Message:
@@ -243,12 +273,15 @@ def help_message() -> Message:
             "*Look up a promise*",
             "`/promise police liability` — search by words (typos are fine) or by id",
             "`/promise list stalled [tracker]` — promises with a rating",
+            "`/promise list overdue [tracker]` — promises past their deadline",
             "`/promise stats [tracker]` — the scorecard",
             "",
             "*Editors*",
             "`/promise propose <words or id>` — propose a new rating for peer review",
             "`/promise evidence <id> <url> [note]` — add evidence",
             "`/promise snooze <id> <days>` — no stalled reminders for a while",
+            "`/promise due <id> <YYYY-MM-DD> [label]` · `/promise due <id> none` — set or clear "
+            "a deadline",
             "`/promise alias <id> <words>` · `/promise unalias <id> <words>` — the desk's own "
             "words for a promise; `/promise alias <id>` lists them",
             "`/promise remind here mon,thu 09:00 [30]` — still-stalled digests in this channel",

@@ -135,7 +135,7 @@ def propose_modal(
             ),
             "element": {"type": "datepicker", "action_id": field_action(EFFECTIVE_ON)},
         },
-        context(f"Needs {plural(draft.approvals_required, 'approval')} from other editors."),
+        context(_approvals_needed(draft)),
     ]
     if ask_channel:
         blocks.insert(-1, channel_input(draft.last_channel))
@@ -148,6 +148,14 @@ def propose_modal(
         "close": plain_text("Cancel", 24),
         "blocks": blocks,
     }
+
+
+def _approvals_needed(draft: ProposalDraft) -> str:
+    needed = f"Needs {plural(draft.approvals_required, 'approval')} from other editors."
+    if not draft.senior_required_for:
+        return needed
+    ratings = " or ".join(rating.label for rating in draft.senior_required_for)
+    return f"{needed} A change to {ratings} needs one of them from a senior editor."
 
 
 def _rating_option(rating: Rating) -> Block:

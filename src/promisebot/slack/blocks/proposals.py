@@ -25,6 +25,7 @@ from promisebot.slack.blocks.common import (
     section,
     truncate,
 )
+from promisebot.slack.blocks.deadlines import due_text
 
 RATIONALE_SHOWN = 2600
 EVIDENCE_SHOWN = MAX_TEXT - 100
@@ -47,6 +48,12 @@ def root_message(proposal: ProposalView, tz: ZoneInfo) -> Message:
         section(
             change_line(p) + (f"\nEffective {format_day(p.effective_on)}" if p.effective_on else "")
         ),
+    ]
+    if p.deadline is not None and p.deadline.days_overdue is not None:
+        blocks.append(
+            context(f":alarm_clock: This promise is past its deadline: {due_text(p.deadline)}")
+        )
+    blocks += [
         section("*Rationale*\n" + escape(truncate(p.rationale, RATIONALE_SHOWN))),
     ]
     if p.links:
@@ -121,10 +128,36 @@ def _users(users: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"<@{escape(user)}>" for user in users)
 
 
+def approval_count(p: ProposalView) -> str:
+    """`1/2 approvals`, and where the proposal stands on a senior editor's approval when it
+    needs one: `2/2 approvals · waiting for a senior editor`."""
+    count = f"{p.approvals}/{p.approvals_required} approvals"
+    if not p.senior_required:
+        return count
+    if p.senior_approvers:
+        return f"{count}, one from a senior editor"
+    if p.waiting_for_senior:
+        return f"{count} · waiting for a senior editor"
+    return f"{count} · one must be from a senior editor"
+
+
+def _approvers(p: ProposalView) -> str:
+    return ", ".join(
+        f"<@{escape(user)}>" + (" (senior)" if user in p.senior_approvers else "")
+        for user in p.approvers
+    )
+
+
 def _progress(p: ProposalView, tz: ZoneInfo) -> str:
     parts = [f"Proposed by <@{escape(p.proposed_by)}> on {format_day(p.created_at, tz)}"]
     approved = f"{p.approvals}/{p.approvals_required} approvals"
-    parts.append(f"{approved}: {_users(p.approvers)}" if p.approvers else approved)
+    parts.append(f"{approved}: {_approvers(p)}" if p.approvers else approved)
+    if p.senior_required and p.is_open and not p.senior_approvers:
+        parts.append(
+            "waiting for a senior editor"
+            if p.waiting_for_senior
+            else "one approval must be a senior editor's"
+        )
     if p.is_open:
         parts.append(f"expires {format_day(p.expires_at, tz)}")
     return " · ".join(parts)
@@ -165,7 +198,7 @@ def review_ack(result: ReviewResult, tz: ZoneInfo) -> Message:
     """The thread reply acknowledging one counted review (and what it did)."""
     p = result.proposal
     who = f"<@{escape(result.reviewer)}>"
-    count = f"{result.approvals}/{result.required} approvals"
+    count = approval_count(p)
     if p.status is ProposalStatus.REJECTED:
         reason = escape(truncate(p.rejection_reason, REASON_SHOWN))
         text = f":x: {who} rejected this proposal: {reason}\nIt is closed; nothing was changed."
@@ -223,7 +256,7 @@ def posted_confirmation(proposal: ProposalView, permalink: str | None) -> Messag
     text = (
         f":white_check_mark: Your proposal to rate {_promise(p)} *{p.to_rating.label}* is up "
         f"for review{where}{thread}. It needs {plural(p.approvals_required, 'approval')} "
-        "from other editors."
+        "from other editors" + (", one of them from a senior editor." if p.senior_required else ".")
     )
     return Message(f"Your proposal is up for review{where}", [section(text)])
 
@@ -259,10 +292,7 @@ def withdrawn_unposted(proposal: ProposalView) -> Message:
 
 
 def already_counted(proposal: ProposalView) -> Message:
-    text = (
-        f"Your approval is already counted ({proposal.approvals}/"
-        f"{proposal.approvals_required} approvals)."
-    )
+    text = f"Your approval is already counted ({approval_count(proposal)})."
     return Message(text, [section(text)])
 
 

@@ -1,4 +1,5 @@
-"""Lookups: `/promise <words or id>`, `help`, `list`, `stats`, the pick-list and sharing."""
+"""Lookups: `/promise <words or id>`, `help`, `list` (by rating, or `list overdue`), `stats`,
+the pick-list and sharing."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ log = logging.getLogger(__name__)
 
 # Each link costs a chat.getPermalink call before the card is answered.
 OPEN_PROPOSAL_LINKS = 3
-LIST_USAGE = "Usage: `/promise list <rating> [tracker]`, e.g. `/promise list stalled trump-2025`."
+LIST_USAGE = (
+    "Usage: `/promise list <rating> [tracker]` or `/promise list overdue [tracker]`, "
+    "e.g. `/promise list stalled trump-2025`."
+)
+OVERDUE = "overdue"
 
 
 def parse_list_args(args: str) -> tuple[Rating, str | None]:
@@ -75,6 +80,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         return CommandReply(render.help_message())
 
     def list_command(invocation: Invocation) -> CommandReply:
+        words = invocation.args.split()
+        if words and words[0].lower() == OVERDUE:
+            if len(words) > 2:
+                raise DomainError(LIST_USAGE)
+            tracker_slug = words[1] if len(words) == 2 else None
+            listing = services.lookup.list_overdue(tracker_slug)
+            return CommandReply(render.overdue_list_message(listing))
         rating, tracker = parse_list_args(invocation.args)
         return CommandReply(
             render.list_message(services.lookup.list_by_rating(rating, tracker), tz)
