@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from promisebot.bootstrap import build_services
 from promisebot.cli import main
 from promisebot.db.uow import Database
-from promisebot.settings import get_settings
+from promisebot.services.follows import Target, TargetKind
+from promisebot.settings import get_settings, load_settings
 from tests.services.test_trackers import dump_tables
 
 DATA = Path(__file__).parent / "services" / "data"
@@ -192,3 +194,23 @@ def test_csv_export_keeps_formulas_as_text_and_round_trips_exactly(
     assert main(["export", "--format", "json"]) == 0
     titles = {row["id"]: row["title"] for row in json.loads(capsys.readouterr().out)}
     assert titles == {"formula-0": formula, "formula-1": quoted}
+
+
+def test_export_does_not_tell_who_follows_what(
+    cli_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["import", str(DATA / "valid.json")])
+    services = build_services(load_settings(editors="U_EDITOR"), cli_db)
+    bus_lanes = services.lookup.find_one("bus-lanes")
+    services.follows.follow(Target.promise(bus_lanes.id), user="U_SECRET_FOLLOWER")
+    services.follows.follow(
+        services.follows.resolve(TargetKind.TRACKER, bus_lanes.tracker),
+        user="U_EDITOR",
+        channel="C_SECRET_DESK",
+    )
+    capsys.readouterr()
+    for fmt in ("json", "csv"):
+        assert main(["export", "--format", fmt]) == 0
+        exported = capsys.readouterr().out
+        assert "bus-lanes" in exported
+        assert "SECRET" not in exported and "follow" not in exported.lower()

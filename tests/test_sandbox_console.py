@@ -61,3 +61,28 @@ def test_sandbox_sets_a_deadline_and_lists_the_demos_overdue_promise(
     # The demo's overdue promise is far enough in the past to stay overdue on any day.
     assert "Close the Department of Education" in out
     assert "due Apr 29, 2025 (first 100 days) · overdue by" in out
+
+
+def test_sandbox_shows_a_followers_direct_message(tmp_path: Path) -> None:
+    from promisebot.sandbox.console import open_sandbox, step
+
+    answers = iter(["5", "Signed <b>into</b> law.", "", ""])
+
+    def ask(prompt: str) -> str:
+        return next(answers)
+
+    with open_sandbox(tmp_path / "sandbox.db") as sandbox:
+        step(sandbox, "as U_DAN", ask)
+        followed = step(sandbox, "/promise follow police-liability", ask)
+        assert any("You now follow" in line for line in followed), followed
+        step(sandbox, "as U_ALICE", ask)
+        step(sandbox, "/promise propose police-liability", ask)
+        step(sandbox, "as U_BOB", ask)
+        step(sandbox, "reply approve", ask)
+        step(sandbox, "as U_CARLA", ask)
+        applied = step(sandbox, "reply lgtm", ask)
+
+    dm = applied[applied.index("direct message to U_DAN (the app's Messages tab):") :]
+    shown = "\n".join(dm)
+    assert "Rating changed" in shown and "Increase liability protections" in shown
+    assert "Signed <b>into</b> law." in shown  # escaped for Slack, shown as typed

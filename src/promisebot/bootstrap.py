@@ -16,11 +16,13 @@ from promisebot.db.uow import Database
 from promisebot.domain import Clock, utcnow
 from promisebot.scheduler import PromisebotScheduler
 from promisebot.scheduler.expiry import expiry_job
+from promisebot.scheduler.notifications import NotificationSender, notification_jobs
 from promisebot.services import Services
 from promisebot.services.aliases import AliasService
 from promisebot.services.deadlines import DeadlineService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
+from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import EditorDirectory, GroupFetcher, Permissions
@@ -55,7 +57,15 @@ class Runtime:
     def scheduled_jobs(self) -> list[tuple[str, Callable[[], object], float]]:
         """Periodic jobs besides the digests, for `PromisebotScheduler(extra_jobs=...)`."""
         proposals = self.services.proposals
-        return [expiry_job(proposals, ProposalNotifier(proposals, self.settings, self.messenger))]
+        return [
+            expiry_job(proposals, ProposalNotifier(proposals, self.settings, self.messenger)),
+            *notification_jobs(self.notification_sender(), self.settings.notify_interval_seconds),
+        ]
+
+    def notification_sender(self, claimer_id: str | None = None) -> NotificationSender:
+        """Delivers followers' notifications and daily summaries (a scheduler job; tests and
+        the sandbox run it by hand)."""
+        return NotificationSender(self.services, self.messenger, claimer_id)
 
     def with_scheduler(self) -> tuple[Runtime, PromisebotScheduler]:
         """A scheduler for this process (not started), and a runtime whose schedule commands
@@ -103,6 +113,8 @@ def build_services(
         deliveries=DeliveryService(db, clock),
         aliases=AliasService(db, clock, permissions),
         deadlines=DeadlineService(db, clock, settings.tz, permissions),
+        follows=FollowService(db, clock, permissions),
+        outbox=OutboxService(db, clock),
     )
 
 

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     log_format: str = Field("text", validation_alias=_env("PROMISEBOT_LOG_FORMAT"))
     log_level: str = Field("INFO", validation_alias=_env("PROMISEBOT_LOG_LEVEL"))
     http_threads: int = Field(16, ge=1, le=256, validation_alias=_env("PROMISEBOT_HTTP_THREADS"))
+    notify_interval_seconds: float = Field(
+        10, ge=0.5, le=3600, validation_alias=_env("PROMISEBOT_NOTIFY_INTERVAL_SECONDS")
+    )
 
     @field_validator(
         "slack_bot_token",

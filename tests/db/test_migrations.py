@@ -161,7 +161,7 @@ def test_deadline_and_senior_columns_come_and_go_keeping_the_rows(fresh_database
 
 
 def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
-    before = "0004_deadlines_and_senior_rule"
+    before = "0006_follows_and_outbox"
     migrate.upgrade(fresh_database_url, before)
     engine = create_db_engine(fresh_database_url)
     try:

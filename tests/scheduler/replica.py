@@ -17,6 +17,7 @@ from typing import Any
 from promisebot.bootstrap import build_services
 from promisebot.db.uow import Database
 from promisebot.scheduler import DigestRunner
+from promisebot.services import Services
 from promisebot.settings import load_settings
 from promisebot.slack.blocks.common import Message
 from promisebot.slack.client import build_web_client
@@ -25,11 +26,13 @@ from tests.clock import FakeClock
 
 
 class DyingMessenger(Messenger):
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
+    def post(self, channel: str, message: Message, **_: Any) -> Posted:
         os._exit(3)
 
 
-def main(config: dict[str, Any]) -> None:
+def replica_parts(config: dict[str, Any]) -> tuple[Database, Services, Messenger, FakeClock]:
+    """This process's own database engine, services and messenger (one that dies at its
+    first post with "die_before_post"), at the instant `now`."""
     settings = load_settings(
         database_url=config["database_url"],
         slack_api_url=config["api_url"],
@@ -38,9 +41,19 @@ def main(config: dict[str, Any]) -> None:
     db = Database(settings.sqlalchemy_url)
     messenger_type = DyingMessenger if config.get("die_before_post") else Messenger
     clock = FakeClock(datetime.fromisoformat(config["now"]))
-    runner = DigestRunner(
+    return (
+        db,
         build_services(settings, db, clock),
         messenger_type(build_web_client(settings)),
+        clock,
+    )
+
+
+def main(config: dict[str, Any]) -> None:
+    db, services, messenger, clock = replica_parts(config)
+    runner = DigestRunner(
+        services,
+        messenger,
         config["claimer"],
         retry_after=timedelta(minutes=5),
     )

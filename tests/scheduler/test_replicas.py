@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 WEEK = timedelta(days=7)
 
 
-def start_replica(config: dict[str, Any]) -> subprocess.Popen[str]:
+def start_replica(
+    config: dict[str, Any], module: str = "tests.scheduler.replica"
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.scheduler.replica", json.dumps(config)],
+        [sys.executable, "-m", module, json.dumps(config)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -20,6 +20,7 @@ REVIEWED_SCOPES = {
     "chat:write.public": "digests and announcements in public channels without an invite",
     "channels:history": "review replies in proposal threads (public channels)",
     "groups:history": "review replies in proposal threads (private channels)",
+    "im:write": "conversations.open for followers' notifications by direct message",
     "usergroups:read": "PROMISEBOT_EDITOR_GROUP members",
 }
 # Manifest event names → the event type Slack delivers.
@@ -44,6 +45,9 @@ def test_manifest_declares_the_command_and_socket_mode() -> None:
     assert data["settings"]["socket_mode_enabled"] is True
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["home_tab_enabled"] is True
+    # Followers' notifications arrive as direct messages from the app: its Messages tab.
+    assert data["features"]["app_home"]["messages_tab_enabled"] is True
+    assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False
 
 
 def test_bot_scopes_are_exactly_the_reviewed_ones() -> None:

@@ -235,11 +235,26 @@ class ReminderSchedule(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    # "stalled" (still-stalled digest) or "changes" (weekly "what changed" digest).
+    kind: Mapped[str] = mapped_column(String(20), default="stalled", server_default="stalled")
 
     tracker: Mapped[Tracker | None] = relationship()
 
 
-class DigestRun(Base):
+class ClaimedRun:
+    """A claim row's columns: who claimed the period when, how often it was tried, and what
+    was posted (`posted_at` set once; `message_ts` None when there was nothing to post)."""
+
+    claimed_by: Mapped[str] = mapped_column(String(100), default="", sort_order=10)
+    claimed_at: Mapped[datetime] = mapped_column(default=_now, sort_order=10)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, sort_order=10)
+    posted_at: Mapped[datetime | None] = mapped_column(sort_order=10)
+    channel_id: Mapped[str] = mapped_column(String(64), default="", sort_order=10)
+    message_ts: Mapped[str | None] = mapped_column(String(32), sort_order=10)
+    item_count: Mapped[int] = mapped_column(Integer, default=0, sort_order=10)
+
+
+class DigestRun(ClaimedRun, Base):
     """The claim row: unique (schedule, period) makes a digest exactly-once across replicas."""
 
     __tablename__ = "digest_runs"
@@ -250,13 +265,6 @@ class DigestRun(Base):
         ForeignKey("reminder_schedules.id", ondelete="CASCADE")
     )
     period_key: Mapped[str] = mapped_column(String(40))
-    claimed_by: Mapped[str] = mapped_column(String(100), default="")
-    claimed_at: Mapped[datetime] = mapped_column(default=_now)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    posted_at: Mapped[datetime | None]
-    channel_id: Mapped[str] = mapped_column(String(64), default="")
-    message_ts: Mapped[str | None] = mapped_column(String(32))
-    item_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditEvent(Base):
@@ -326,3 +334,97 @@ class SearchPick(Base):
     is_editor: Mapped[bool] = mapped_column(Boolean, default=False)
     dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
     picked_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Follow(Base):
+    """A subscription: a person (U…) or a channel following a promise, a tag or a tracker.
+    Paused, with the reason, when Slack refuses to deliver to the subscriber."""
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "target_kind", "target_key"),
+        Index(None, "target_kind", "target_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[str] = mapped_column(String(64))
+    is_channel: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_kind: Mapped[str] = mapped_column(String(10))  # promise | tag | tracker
+    target_key: Mapped[str] = mapped_column(String(200))  # promise id, tag, tracker slug
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    paused_reason: Mapped[str | None] = mapped_column(String(100))
+    paused_at: Mapped[datetime | None]
+
+
+class FollowerPreference(Base):
+    """A person's notification choices (App Home); no row means the defaults (both off)."""
+
+    __tablename__ = "follower_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notify_proposals: Mapped[bool] = mapped_column(Boolean, default=False)
+    daily_summary: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class OutboxEvent(Base):
+    """A change, written in the transaction that made it; fanned out to deliveries later."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index(None, "expanded_at", "id"), Index(None, "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expanded_at: Mapped[datetime | None]
+
+
+class SummaryRun(ClaimedRun, Base):
+    """The claim row of one person's daily summary: unique (subscriber, period)."""
+
+    __tablename__ = "summary_runs"
+    __table_args__ = (UniqueConstraint("subscriber_id", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[str] = mapped_column(String(64))
+    period_key: Mapped[str] = mapped_column(String(40))
+
+
+class Delivery(Base):
+    """One notification: unique (event, subscriber), however many subscriptions matched.
+
+    A sender claims it with a lease (`claimed_by`, `lease_until`); a sender that dies before
+    posting leaves the lease to run out and another sender posts it. `done_at` is set once:
+    posted (`message_ts`), or given up with the reason in `outcome`.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscriber_id"),
+        Index(None, "done_at", "mode", "lease_until"),
+        Index(None, "subscriber_id", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[str] = mapped_column(String(64))
+    is_channel: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str] = mapped_column(String(10), default="now")  # now | summary
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    first_claimed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    summary_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("summary_runs.id", ondelete="SET NULL")
+    )
+    done_at: Mapped[datetime | None]
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(120), default="")

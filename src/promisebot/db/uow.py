@@ -23,7 +23,9 @@ from promisebot.db.repositories.audit import AuditLog
 from promisebot.db.repositories.digests import DigestRepository
 from promisebot.db.repositories.events import ProcessedEvents
 from promisebot.db.repositories.evidence import EvidenceRepository
+from promisebot.db.repositories.follows import FollowRepository
 from promisebot.db.repositories.home import DashboardQueries
+from promisebot.db.repositories.outbox import OutboxRepository
 from promisebot.db.repositories.promises import PromiseRepository
 from promisebot.db.repositories.proposals import ProposalRepository
 from promisebot.db.repositories.schedules import ScheduleRepository
@@ -84,6 +86,8 @@ class UnitOfWork:
         self.digests = DigestRepository(session)
         self.events = ProcessedEvents(session)
         self.evidence = EvidenceRepository(session)
+        self.follows = FollowRepository(session)
+        self.outbox = OutboxRepository(session)
         self.promises = PromiseRepository(session)
         self.proposals = ProposalRepository(session)
         self.schedules = ScheduleRepository(session)

@@ -20,6 +20,7 @@ from promisebot.db import migrate
 from promisebot.sandbox.driver import SlackDriver
 from promisebot.sandbox.fake_slack import FakeSlack, RecordedCall
 from promisebot.sandbox.render import Button, Rendering, render_blocks
+from promisebot.scheduler.notifications import NotificationSender
 from promisebot.services.trackers import load_demo
 from promisebot.settings import load_settings
 from promisebot.slack.server import HttpServer, WsgiApp
@@ -32,6 +33,8 @@ HELP = """\
   reply <text>         reply in the last proposal thread (e.g. `reply approve`)
   as <USER>            act as another user: U_ALICE, U_BOB, U_CARLA (editors), U_DAN (reporter)
   home                 open the App Home tab
+  (followers' notifications are sent after each step and shown as direct messages;
+   try: as U_DAN, /promise follow police-liability, then propose and approve as editors)
   help · quit"""
 
 Ask = Callable[[str], str]
@@ -45,6 +48,7 @@ class Sandbox:
     user: str = "U_ALICE"
     buttons: tuple[Button, ...] = ()
     last_thread: str | None = None
+    notifications: NotificationSender | None = None
     _seen: int = 0
 
     def command(self, text: str, ask: Ask | None = None) -> list[str]:
@@ -120,6 +124,10 @@ class Sandbox:
         return button.options[max(0, min(index, len(button.options) - 1))][1]
 
     def _finish(self, rendering: Rendering, ask: Ask | None = None) -> list[str]:
+        if self.notifications is not None:
+            self._wait_quiet()  # the work after the ack has committed its changes
+            # What the scheduler would send within PROMISEBOT_NOTIFY_INTERVAL_SECONDS.
+            self.notifications.run_once()
         calls = self._new_calls()
         for call in calls:
             self._render_call(call, rendering)
@@ -133,6 +141,12 @@ class Sandbox:
 
     def _new_calls(self, quiet: float = 0.35, limit: float = 4.0) -> list[RecordedCall]:
         """Calls made since the last look, once the bot has gone quiet (work after the ack)."""
+        self._wait_quiet(quiet, limit)
+        calls = self.fake.calls()[self._seen :]
+        self._seen += len(calls)
+        return [call for call in calls if call.method not in ("auth.test", "chat.getPermalink")]
+
+    def _wait_quiet(self, quiet: float = 0.35, limit: float = 4.0) -> None:
         deadline = time.monotonic() + limit
         count = len(self.fake.calls())
         while time.monotonic() < deadline:
@@ -141,9 +155,6 @@ class Sandbox:
             if now == count:
                 break
             count = now
-        calls = self.fake.calls()[self._seen :]
-        self._seen += len(calls)
-        return [call for call in calls if call.method not in ("auth.test", "chat.getPermalink")]
 
     def _render_call(self, call: RecordedCall, rendering: Rendering) -> None:
         args, method = call.args, call.method
@@ -151,7 +162,10 @@ class Sandbox:
         if method == "chat.postMessage":
             channel = str(call.response.get("channel", args.get("channel")))
             where = f"in thread {args['thread_ts']}" if args.get("thread_ts") else "message"
-            rendering.lines.append(f"posted to {channel} ({where}):")
+            if channel.startswith("D"):
+                rendering.lines.append(f"direct message to {channel[1:]} (the app's Messages tab):")
+            else:
+                rendering.lines.append(f"posted to {channel} ({where}):")
             message = {**call.response.get("message", {}), "ts": call.response.get("ts")}
             if not args.get("thread_ts") and any(
                 element.get("action_id", "").startswith("proposal.")
@@ -245,6 +259,7 @@ def open_sandbox(database: Path, user: str | None = None) -> Iterator[Sandbox]:
         server.start()
         driver = SlackDriver(f"{server.url}/slack/events", secret, fake)
         sandbox = Sandbox(fake, runtime, driver, user=user or "U_ALICE")
+        sandbox.notifications = runtime.notification_sender("sandbox")
         sandbox._new_calls(quiet=0.05, limit=0.2)
         try:
             yield sandbox

@@ -14,8 +14,10 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from promisebot.services import Services
-from promisebot.services.reminders import ScheduleInfo
+from promisebot.services.reminders import CHANGES, ScheduleInfo
+from promisebot.slack.blocks.common import Message
 from promisebot.slack.blocks.digest import render_digest
+from promisebot.slack.blocks.follows import changes_message, thread_links
 from promisebot.slack.messenger import Messenger
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ class RunOutcome:
     item_count: int = 0
 
 
-def _default_claimer_id() -> str:
+def default_claimer_id() -> str:
     """Unique per process: a restarted process is a new claimer."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -60,7 +62,7 @@ class DigestRunner:
         own_retry_after: timedelta = DEFAULT_OWN_RETRY_AFTER,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        self.claimer_id = (claimer_id or _default_claimer_id())[:100]
+        self.claimer_id = (claimer_id or default_claimer_id())[:100]
         self._settings = services.settings
         self._messenger = messenger
         self._clock = services.clock
@@ -69,6 +71,7 @@ class DigestRunner:
         self._max_attempts = max_attempts
         self._schedules = services.schedules
         self._digests = services.digests
+        self._outbox = services.outbox
         # The fire job and the retry sweep run in different threads; never both on one run.
         self._in_flight: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
@@ -151,13 +154,12 @@ class DigestRunner:
         )
         if claim is None:
             return RunOutcome(schedule.id, period_key, RunStatus.NOT_CLAIMED)
-        content = self._digests.collect_due(schedule.threshold_days, schedule.tracker_id)
-        if content.is_empty and not self._settings.digest_post_all_clear:
+        message, count = self._content(schedule, period_key)
+        if message is None:
             self._digests.record_posted(
                 claim.run_id, channel_id=schedule.channel_id, message_ts=None, item_count=0
             )
             return RunOutcome(schedule.id, period_key, RunStatus.NOTHING_DUE)
-        message = render_digest(content, ZoneInfo(schedule.timezone))
         try:
             posted = self._messenger.post(schedule.channel_id, message)
         except Exception:
@@ -174,14 +176,35 @@ class DigestRunner:
             claim.run_id,
             channel_id=posted.channel,
             message_ts=posted.ts,
-            item_count=content.item_count,
+            item_count=count,
         )
         if not recorded:
             log.error("digest run %s was already recorded as posted", claim.run_id)
         log.info(
-            "posted the digest for schedule %s, period %s (%s due)",
+            "posted the digest for schedule %s, period %s (%s items)",
             schedule.id,
             period_key,
-            content.item_count,
+            count,
         )
-        return RunOutcome(schedule.id, period_key, RunStatus.POSTED, posted.ts, content.item_count)
+        return RunOutcome(schedule.id, period_key, RunStatus.POSTED, posted.ts, count)
+
+    def _content(self, schedule: ScheduleInfo, period_key: str) -> tuple[Message | None, int]:
+        """The message for the period and how many items it covers; None: nothing to post."""
+        tz = ZoneInfo(schedule.timezone)
+        if schedule.kind == CHANGES:
+            # The window is fixed by the period, so a retried run lists the same changes.
+            end = schedule.cadence.fire_time_of(period_key)
+            changes = self._outbox.changes(
+                schedule.cadence.previous_before(end),
+                end,
+                tracker_id=schedule.tracker_id,
+                tracker_slug=schedule.tracker_slug,
+            )
+            if not changes.total:
+                return None, 0
+            links = thread_links(changes.items, self._messenger.permalink)
+            return changes_message(changes, tz, links), changes.total
+        content = self._digests.collect_due(schedule.threshold_days, schedule.tracker_id)
+        if content.is_empty and not self._settings.digest_post_all_clear:
+            return None, 0
+        return render_digest(content, tz), content.item_count

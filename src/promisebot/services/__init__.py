@@ -15,6 +15,7 @@ from promisebot.services.aliases import AliasService
 from promisebot.services.deadlines import DeadlineService
 from promisebot.services.deliveries import DeliveryService
 from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
+from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
 from promisebot.services.permissions import Permissions
@@ -48,3 +49,5 @@ class Services:
     deliveries: DeliveryService
     aliases: AliasService
     deadlines: DeadlineService
+    follows: FollowService
+    outbox: OutboxService

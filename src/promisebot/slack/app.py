@@ -20,6 +20,7 @@ from promisebot.slack.listeners import (
     aliases,
     deadlines,
     evidence,
+    follows,
     home,
     lookup,
     proposals,
@@ -67,6 +68,7 @@ def create_app(
     aliases.register(app, router, services, messenger)
     reminders.register(app, router, services, messenger)
     deadlines.register(router, services)
+    follows.register(app, router, services, messenger)
     home.register(app, services, messenger)
     proposals.register(app, router, services, messenger)
     _register_error_handler(app, messenger)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from slack_sdk import WebClient
@@ -27,7 +28,14 @@ class Messenger:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> Posted:
+    def post(
+        self,
+        channel: str,
+        message: Message,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Posted:
         response = self.client.chat_postMessage(
             channel=channel,
             text=message.text,
@@ -35,6 +43,7 @@ class Messenger:
             thread_ts=thread_ts,
             unfurl_links=False,
             unfurl_media=False,
+            metadata=metadata,
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
@@ -106,6 +115,11 @@ class Messenger:
         except Exception:
             log.warning("DM to %s failed", user, exc_info=True)
         return False
+
+    def open_dm(self, user: str) -> str:
+        """The id of the app's direct-message channel with a person (opened if need be)."""
+        response = self.client.conversations_open(users=user)
+        return str((response.get("channel") or {})["id"])
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -148,26 +148,10 @@ class DigestRepository(Repository):
     def insert_claim(
         self, *, schedule_id: int, period_key: str, claimer: str, at: datetime
     ) -> int | None:
-        """Insert the (schedule, period) row; None when it exists already.
-
-        ON CONFLICT DO NOTHING rather than catching the unique violation, so a lost race
-        never aborts the surrounding PostgreSQL transaction.
-        """
-        statement = (
-            self._insert(DigestRun)
-            .values(
-                schedule_id=schedule_id,
-                period_key=period_key,
-                claimed_by=claimer,
-                claimed_at=at,
-                attempts=1,
-                channel_id="",
-                item_count=0,
-            )
-            .on_conflict_do_nothing(index_elements=["schedule_id", "period_key"])
-            .returning(DigestRun.id)
-        )
-        return self._session.execute(statement).scalar_one_or_none()
+        """Insert the (schedule, period) row; None when it exists already."""
+        keys: dict[str, object] = {"schedule_id": schedule_id, "period_key": period_key}
+        run_id: int | None = self._insert_claim(DigestRun, keys, claimer, at)
+        return run_id
 
     def take_over_claim(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from promisebot import changes
 from promisebot.db.models import Evidence
 from promisebot.db.uow import Database
 from promisebot.domain import (
@@ -139,6 +140,11 @@ class EvidenceService:
                 url=url,
                 title=title,
                 note=note,
+            )
+            uow.outbox.add(
+                changes.evidence_added(
+                    promise_id, actor=actor, at=now, url=url, title=title, note=note
+                )
             )
             added = EvidenceAdded(
                 evidence_id=row.id,

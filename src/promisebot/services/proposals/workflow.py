@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from promisebot import changes
 from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Review
 from promisebot.db.uow import UnitOfWork
 from promisebot.domain import (
@@ -81,6 +82,17 @@ def open_proposal(
         senior_required=senior_required,
         origin_channel=origin_channel,
     )
+    uow.outbox.add(
+        changes.proposal_opened(
+            promise.id,
+            actor=proposer,
+            at=now,
+            proposal_id=proposal.id,
+            from_rating=proposal.from_rating.value,
+            to_rating=to_rating.value,
+            rationale=rationale,
+        )
+    )
     return proposal
 
 
@@ -138,6 +150,17 @@ def close(
         at=now,
         **details,
     )
+    if state.status is not ProposalStatus.APPROVED:  # an approval is news as a rating change
+        uow.outbox.add(
+            changes.proposal_closed(
+                proposal.promise_id,
+                actor=actor or decided_by or SYSTEM_ACTOR,
+                at=now,
+                proposal_id=proposal.id,
+                status=state.status.value,
+                to_rating=proposal.to_rating.value,
+            )
+        )
 
 
 @dataclass(slots=True)
@@ -203,6 +226,19 @@ def apply_approved(
         effective_at=at.isoformat(),
         proposed_by=proposal.proposed_by,
         approved_by=approvers,
+    )
+    uow.outbox.add(
+        changes.rating_changed(
+            promise.id,
+            actor=actor,
+            at=now,
+            from_rating=change.from_rating.value,
+            to_rating=change.to_rating.value,
+            rationale=change.rationale,
+            proposed_by=proposal.proposed_by,
+            approved_by=approvers,
+            proposal_id=proposal.id,
+        )
     )
     for row in evidence:
         uow.audit.record(

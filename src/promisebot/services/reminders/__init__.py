@@ -2,7 +2,13 @@
 the editors' answers (reviewed, snooze), and the cadence math that says when they run."""
 
 from promisebot.domain import AmbiguousPromise
-from promisebot.services.reminders.cadence import DAY_NAMES, Cadence, ScheduleSpec
+from promisebot.services.reminders.cadence import (
+    CHANGES,
+    DAY_NAMES,
+    STALLED,
+    Cadence,
+    ScheduleSpec,
+)
 from promisebot.services.reminders.digests import (
     SNOOZE_CHOICES,
     SNOOZE_MAX_DAYS,
@@ -28,9 +34,11 @@ from promisebot.services.reminders.schedules import (
 )
 
 __all__ = [
+    "CHANGES",
     "DAY_NAMES",
     "SNOOZE_CHOICES",
     "SNOOZE_MAX_DAYS",
+    "STALLED",
     "AmbiguousPromise",
     "Cadence",
     "DigestAnswer",

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+STALLED = "stalled"  # a schedule's kind: the still-stalled digest
+CHANGES = "changes"  # a schedule's kind: what changed since its previous run
 
 
 def days_text(days: Iterable[int]) -> str:
@@ -33,12 +35,14 @@ def describe_days(days: tuple[int, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSpec:
-    """A new schedule: weekdays (Monday = 0), local time, optional threshold in days."""
+    """A new schedule: weekdays (Monday = 0), local time, optional threshold in days; its
+    kind is a still-stalled digest, or (`CHANGES`) a "what changed" digest."""
 
     days: tuple[int, ...]
     hour: int
     minute: int
     threshold_days: int | None = None
+    kind: str = STALLED
 
     @property
     def days_text(self) -> str:
@@ -97,6 +101,17 @@ class Cadence:
             if fire is not None and fire > now:
                 return fire
         raise AssertionError("a weekly cadence fires within 8 days")  # pragma: no cover
+
+    def fire_time_of(self, period_key: str) -> datetime:
+        """The instant a period (as `period_key` names it) fires."""
+        fire = self.fire_time_on(date.fromisoformat(period_key[:10]))
+        if fire is None:
+            raise ValueError(f"{period_key} is not one of this cadence's periods")
+        return fire
+
+    def previous_before(self, fire_time: datetime) -> datetime:
+        """The fire instant before `fire_time`: where a period's window opens."""
+        return self.latest_at_or_before(fire_time - timedelta(microseconds=1))
 
     def period_key(self, fire_time: datetime) -> str:
         """The scheduled local date and wall time, e.g. `2026-11-30T09:00` (one per period)."""

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from promisebot import changes
 from promisebot.db.models import DigestRun, Promise
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
@@ -23,9 +24,12 @@ from promisebot.domain import (
     days_between,
 )
 from promisebot.services.permissions import Permissions
+from promisebot.services.reminders.cadence import STALLED
 from promisebot.settings import Settings
 
 DEFAULT_LIMIT = 20
+# Promises a digest run tells followers about (as entering the digest), at most.
+STALLED_NOTICES_MAX = 200
 REVIEWED, SNOOZED, UNSNOOZED = (
     "promise.reviewed_still_stalled",
     "promise.snoozed",
@@ -378,8 +382,31 @@ class DigestService:
                 claimer=claimer,
                 attempt=attempt,
             )
+            self._tell_followers(uow, schedule_id, now)
             uow.commit()
         return DigestClaim(run_id, schedule_id, period_key, claimer, now, attempt, taken_over)
+
+    def _tell_followers(self, uow: UnitOfWork, schedule_id: int, now: datetime) -> None:
+        """Outbox the promises this still-stalled digest lists, each once per review cycle
+        (a re-claim or the next week's digest writes nothing new for them)."""
+        schedule = uow.schedules.get(schedule_id)
+        if schedule is None or schedule.kind != STALLED:
+            return
+        due = uow.digests.due_promises(
+            reviewed_before=now - timedelta(days=schedule.stalled_after_days),
+            now=now,
+            tracker_id=schedule.tracker_id,
+            limit=STALLED_NOTICES_MAX,
+        )
+        for row in due:
+            uow.outbox.add(
+                changes.entered_stalled_digest(
+                    row.id,
+                    at=now,
+                    stalled_since=row.rated_at,
+                    last_reviewed_at=row.last_reviewed_at,
+                )
+            )
 
     def record_posted(
         self, run_id: int, *, channel_id: str, message_ts: str | None, item_count: int

@@ -12,7 +12,7 @@ from promisebot.db.models import ReminderSchedule
 from promisebot.db.uow import Database
 from promisebot.domain import Clock, DomainError, UnknownTracker
 from promisebot.services.permissions import Permissions
-from promisebot.services.reminders.cadence import Cadence, ScheduleSpec, describe_days
+from promisebot.services.reminders.cadence import STALLED, Cadence, ScheduleSpec, describe_days
 from promisebot.settings import Settings
 
 MAX_SCHEDULES_PER_CHANNEL = 10
@@ -60,6 +60,7 @@ class ScheduleInfo:
     created_at: datetime
     updated_at: datetime
     next_run: datetime | None  # in the schedule's time zone; None when disabled
+    kind: str = STALLED  # or CHANGES: a "what changed" digest
 
     @property
     def cadence(self) -> Cadence:
@@ -84,6 +85,7 @@ def _info(row: ReminderSchedule, now: datetime) -> ScheduleInfo:
         tracker_id=row.tracker_id,
         tracker_slug=row.tracker.slug if row.tracker else None,
         enabled=row.enabled,
+        kind=row.kind,
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -134,7 +136,7 @@ class ScheduleService:
                     raise UnknownTracker(tracker_slug, known)
                 tracker_id = tracker.id
             existing = uow.schedules.enabled(channel_id)
-            wanted = (spec.days_text, spec.time_text, zone, threshold, tracker_id)
+            wanted = (spec.days_text, spec.time_text, zone, threshold, tracker_id, spec.kind)
             for other in existing:
                 if wanted == (
                     other.days_of_week,
@@ -142,6 +144,7 @@ class ScheduleService:
                     other.timezone,
                     other.stalled_after_days,
                     other.tracker_id,
+                    other.kind,
                 ):
                     raise DuplicateSchedule(other.id)
             if len(existing) >= MAX_SCHEDULES_PER_CHANNEL:
@@ -154,6 +157,7 @@ class ScheduleService:
                 stalled_after_days=threshold,
                 tracker_id=tracker_id,
                 enabled=True,
+                kind=spec.kind,
                 created_by=user,
                 created_at=now,
                 updated_at=now,
@@ -172,6 +176,7 @@ class ScheduleService:
                 timezone=zone,
                 threshold_days=threshold,
                 tracker=tracker_slug,
+                kind=spec.kind,
             )
             info = _info(row, now)
             uow.commit()

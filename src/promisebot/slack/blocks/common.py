@@ -44,6 +44,10 @@ class Act:
     WITHDRAW = "proposal.withdraw"
     POST_PROPOSAL = "proposal.post"
     OPEN_LINK = "link.open"
+    FOLLOW = "promise.follow"
+    UNFOLLOW = "promise.unfollow"
+    UNFOLLOW_SUBSCRIPTION = "follow.remove"
+    FOLLOW_PREFERENCE = "follow.preference"
 
 
 class Views:

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from promisebot.services.reminders import (
+    CHANGES,
     SNOOZE_CHOICES,
     DigestAnswer,
     DigestContent,
@@ -50,7 +51,9 @@ ACTIONS_BLOCK = "digest.actions:"
 NOTE_BLOCK = "digest.note:"
 REMIND_HERE_USAGE = (
     "Usage: `/promise remind here <days> <HH:MM> [threshold-days]`, "
-    "e.g. `/promise remind here mon,thu 09:00 30`. Days: `mon`…`sun`, lists like `mon,thu`, "
+    "e.g. `/promise remind here mon,thu 09:00 30`, or `/promise remind here changes "
+    '<days> <HH:MM> [tracker]` for a "what changed" digest, e.g. `… changes fri 16:00`. '
+    "Days: `mon`…`sun`, lists like `mon,thu`, "
     "ranges like `mon-fri`, or `weekdays`, `weekends`, `daily`; time is 24-hour local time."
 )
 REMIND_USAGE = (
@@ -325,7 +328,10 @@ def describe_schedule(info: ScheduleInfo) -> str:
     """`#3 · Mon, Thu at 09:00 (America/New_York) · stalled over 30 days · gov tracker ·
     next Thu, Nov 26 at 09:00 EST` (mrkdwn)."""
     parts = [f"*#{info.id}*", escape(info.description)]
-    parts.append(f"stalled over {plural(info.threshold_days, 'day')}")
+    if info.kind == CHANGES:
+        parts.append("what changed since the previous one")
+    else:
+        parts.append(f"stalled over {plural(info.threshold_days, 'day')}")
     if info.tracker_slug:
         parts.append(f"{escape(info.tracker_slug)} tracker only")
     if info.next_run is not None:

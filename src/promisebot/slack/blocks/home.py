@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from promisebot.services.follows import Following
 from promisebot.services.home import (
     AwaitingReview,
     HomeDashboard,
@@ -31,13 +32,18 @@ from promisebot.slack.blocks.common import (
     truncate,
 )
 from promisebot.slack.blocks.deadlines import LIST_OVERDUE, due_text
+from promisebot.slack.blocks.follows import home_blocks
 from promisebot.slack.blocks.lookup import bar
 
 TITLE_SHOWN = 120
 
 
 def home_view(
-    dashboard: HomeDashboard, tz: ZoneInfo, *, permalinks: dict[int, str] | None = None
+    dashboard: HomeDashboard,
+    tz: ZoneInfo,
+    *,
+    permalinks: dict[int, str] | None = None,
+    following: Following | None = None,
 ) -> dict[str, Any]:
     """The `home` view for `views.publish`; the service caps every list, and the block count
     is capped here too, so the view fits at any size."""
@@ -57,6 +63,10 @@ def home_view(
     blocks.extend(_overdue_blocks(dashboard))
     blocks.append(divider())
     blocks.extend(_change_blocks(dashboard, tz))
+    if following is not None:
+        # Kept whole, the toggles last: the dashboard above gives way if the view is full.
+        follow_blocks = [divider(), *home_blocks(following)]
+        blocks = [*blocks[: MAX_VIEW_BLOCKS - len(follow_blocks)], *follow_blocks]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 

@@ -35,6 +35,7 @@ from promisebot.slack.blocks.common import (
 )
 from promisebot.slack.blocks.deadlines import due_text, overdue_icon
 from promisebot.slack.blocks.digest import reviewed_button, snooze_select
+from promisebot.slack.blocks.follows import follow_button
 from promisebot.slack.blocks.proposals import unposted_actions
 
 PICK_LIST_MAX = 5
@@ -50,9 +51,11 @@ def card_message(
     shared_by: str | None = None,
     permalinks: dict[int, str] | None = None,
     viewer: str | None = None,
+    following: bool = False,
 ) -> Message:
-    """The promise card; `shared_by` renders the public version without private buttons;
-    the `viewer`'s own proposals that were never posted get *Post for review* / *Withdraw*."""
+    """The promise card; `shared_by` renders the public version without private buttons
+    (its *Follow* is for whoever presses it); the `viewer`'s own proposals that were never
+    posted get *Post for review* / *Withdraw*; `following`: the viewer follows this promise."""
     blocks: list[Block] = [
         header(card.title),
         context(
@@ -84,8 +87,11 @@ def card_message(
         )
     if shared_by:
         blocks.append(context(f"Shared by <@{escape(shared_by)}>"))
+        blocks.append(actions(follow_button(card.id, following=False), block_id=f"card:{card.id}"))
     else:
-        blocks.append(actions(*_card_buttons(card, is_editor), block_id=f"card:{card.id}"))
+        buttons = _card_buttons(card, is_editor)
+        buttons.insert(1, follow_button(card.id, following=following))
+        blocks.append(actions(*buttons, block_id=f"card:{card.id}"))
     text = f"{card.title}: {card.rating.label}"
     return Message(escape(text), fit(blocks))
 

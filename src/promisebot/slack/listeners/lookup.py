@@ -63,7 +63,8 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         if not query:
             return CommandReply(render.help_message())
         result = services.lookup.search(query)
-        is_editor = services.permissions.is_editor(invocation.request.user_id)
+        user = invocation.request.user_id
+        is_editor = services.permissions.is_editor(user)
         if result.card is not None:
             return CommandReply(
                 render.card_message(
@@ -71,6 +72,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
                     tz,
                     is_editor=is_editor,
                     permalinks=permalinks(result.card),
+                    following=services.follows.is_following(user, result.card.id),
                     viewer=invocation.request.user_id,
                 )
             )
@@ -128,6 +130,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             tz,
             is_editor=services.permissions.is_editor(request.user_id),
             permalinks=permalinks(card),
+            following=services.follows.is_following(request.user_id, card.id),
             viewer=request.user_id,
         )
         respond(replace_original=True, **_payload(message))

@@ -12,7 +12,13 @@ from slack_bolt import Ack, App
 
 from promisebot.domain import DomainError
 from promisebot.services import Services
-from promisebot.services.reminders import DAY_NAMES, SNOOZE_MAX_DAYS, InvalidSnooze, ScheduleSpec
+from promisebot.services.reminders import (
+    CHANGES,
+    DAY_NAMES,
+    SNOOZE_MAX_DAYS,
+    InvalidSnooze,
+    ScheduleSpec,
+)
 from promisebot.slack.blocks import digest as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.blocks.lookup import error_message
@@ -49,8 +55,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         # Asked before parsing, so a non-editor hears "editors only", not a lesson in syntax.
         services.schedules.authorize(request.user_id)
         if action == "here":
-            spec = parse_schedule_spec(rest)
-            info = services.schedules.create(request.channel_id, request.user_id, spec)
+            kind, _, words = rest.partition(" ")
+            if kind.lower() == CHANGES:
+                spec, tracker = parse_changes_spec(words)
+                info = services.schedules.create(request.channel_id, request.user_id, spec, tracker)
+            else:
+                spec = parse_schedule_spec(rest)
+                info = services.schedules.create(request.channel_id, request.user_id, spec)
         else:
             schedule_id = parse_schedule_id(rest)
             info = services.schedules.disable(schedule_id, request.user_id, request.channel_id)
@@ -167,9 +178,8 @@ def parse_days(text: str) -> tuple[int, ...]:
     return tuple(sorted(days))
 
 
-def parse_schedule_spec(text: str) -> ScheduleSpec:
-    """Parse `<days> <HH:MM> [threshold-days]` (the words after `remind here`)."""
-    words = text.split()
+def _days_and_time(words: list[str]) -> tuple[tuple[int, ...], int, int, list[str]]:
+    """(days, hour, minute, the words after the time) of `<days> <HH:MM> …`."""
     at = next((i for i, word in enumerate(words) if _TIME.match(word)), None)
     if at is None:
         if any(":" in word for word in words):
@@ -180,8 +190,22 @@ def parse_schedule_spec(text: str) -> ScheduleSpec:
     days = parse_days(" ".join(words[:at]))
     matched = _TIME.match(words[at])
     assert matched is not None
+    return days, int(matched.group(1)), int(matched.group(2)), words[at + 1 :]
+
+
+def parse_changes_spec(text: str) -> tuple[ScheduleSpec, str | None]:
+    """Parse `<days> <HH:MM> [tracker]` (the words after `remind here changes`)."""
+    days, hour, minute, rest = _days_and_time(text.split())
+    if len(rest) > 1:
+        raise InvalidSchedule(f"'{' '.join(rest)}' is not one tracker.")
+    return ScheduleSpec(days, hour, minute, kind=CHANGES), rest[0].lower() if rest else None
+
+
+def parse_schedule_spec(text: str) -> ScheduleSpec:
+    """Parse `<days> <HH:MM> [threshold-days]` (the words after `remind here`)."""
+    days, hour, minute, after = _days_and_time(text.split())
     threshold: int | None = None
-    rest = " ".join(words[at + 1 :])
+    rest = " ".join(after)
     if rest:
         number = _THRESHOLD.match(rest)
         if number is None:
@@ -189,7 +213,7 @@ def parse_schedule_spec(text: str) -> ScheduleSpec:
         threshold = int(number.group(1))
         if not 1 <= threshold <= THRESHOLD_MAX:
             raise InvalidSchedule(f"The threshold must be 1 to {THRESHOLD_MAX} days.")
-    return ScheduleSpec(days, int(matched.group(1)), int(matched.group(2)), threshold)
+    return ScheduleSpec(days, hour, minute, threshold)
 
 
 def parse_schedule_id(text: str) -> int:
