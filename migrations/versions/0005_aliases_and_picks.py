@@ -1,7 +1,7 @@
 """promise_aliases and search_picks: the desk's search words and what people picked
 
 Revision ID: 0005_aliases_and_picks
-Revises: 0006_follows_and_outbox
+Revises: 0003_catalog_version
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import promisebot.db.models
 
 revision: str = "0005_aliases_and_picks"
 # Chained after main's head at the merge; the issue's brief branched it from 0002.
-down_revision: str | None = "0006_follows_and_outbox"
+down_revision: str | None = "0003_catalog_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import sys
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -121,20 +124,58 @@ class SearchResult:
 
 
 class SearchIndex:
-    """Inverted index of word forms → {doc position: best field weight}, plus id lookups."""
+    """Inverted index of word forms → postings, plus id lookups, kept compact: per term, the
+    positions of the docs holding it grouped by field weight in `array`s; per doc, only what
+    a hit shows (key, tracker, id, title) and the stems ranking compares, never the description.
+    """
+
+    __slots__ = (
+        "_acronym_stems",
+        "_alias_stems",
+        "_by_id",
+        "_by_length",
+        "_by_path",
+        "_external_ids",
+        "_keys",
+        "_learned",
+        "_near_length",
+        "_postings",
+        "_title_stems",
+        "_titles",
+        "_tracker_of",
+        "_trackers",
+        "_vocab",
+    )
 
     def __init__(self, docs: Iterable[SearchDoc]) -> None:
-        self._docs = list(docs)
-        self._postings: dict[str, dict[int, float]] = {}
-        self._title_stems: list[frozenset[str]] = []
+        self._keys = array("q")
+        self._trackers: list[str] = []
+        self._tracker_of = array("H")
+        self._external_ids: list[str] = []
+        self._titles: list[str] = []
+        # Distinct title stems per doc; stems are shared strings (see `_stems`).
+        self._title_stems: list[tuple[str, ...]] = []
         # Most promises have no aliases: they all share the one empty tuple.
-        self._alias_stems: list[tuple[frozenset[str], ...]] = []
+        self._alias_stems: list[tuple[tuple[str, ...], ...]] = []
         # What each acronym stands for, so that "TPP" covers "Trans-Pacific Partnership".
         self._acronym_stems: dict[str, set[str]] = {}
         self._learned: dict[str, list[int]] = {}
         self._by_id: dict[str, list[int]] = {}
         self._by_path: dict[str, int] = {}
-        for pos, doc in enumerate(self._docs):
+        building: dict[str, dict[float, array[int]]] = {}
+        stems: dict[str, str] = {}
+        trackers: dict[str, int] = {}
+        # Trackers and tag lists repeat across promises: their terms are worked out once.
+        repeated: dict[tuple[str, str], list[str]] = {}
+        for pos, doc in enumerate(docs):
+            self._keys.append(doc.key)
+            tracker = trackers.setdefault(doc.tracker, len(trackers))
+            if tracker == len(self._trackers):
+                self._trackers.append(doc.tracker)
+            self._tracker_of.append(tracker)
+            self._external_ids.append(doc.external_id)
+            self._titles.append(doc.title)
+            found: dict[str, float] = {}
             fields = (
                 ("title", doc.title),
                 ("aliases", " ; ".join(doc.aliases)),
@@ -147,23 +188,26 @@ class SearchIndex:
                 if not text:
                     continue
                 weight = _FIELD_WEIGHTS[field]
-                for word in words(text):
-                    for term in (word, stem(word)):
-                        posting = self._postings.setdefault(term, {})
-                        if posting.get(pos, 0.0) < weight:
-                            posting[pos] = weight
-                if field == "id" or field == "tracker":
-                    continue
-                for word in compounds(text):
-                    self._post(word, pos, weight)
-                if text.lower() != text:
-                    for acronym, name in names(text).items():
-                        self._post(ACRONYM + acronym, pos, weight)
-                        stems = self._acronym_stems.setdefault(ACRONYM + acronym, set())
-                        stems.update(stem(w) for w in words(" ".join(name)))
-            self._title_stems.append(frozenset(stem(w) for w in words(doc.title)))
+                if field in ("tags", "tracker"):
+                    terms = repeated.get((field, text))
+                    if terms is None:
+                        terms = repeated[(field, text)] = self._terms(field, text, stems)
+                else:
+                    terms = self._terms(field, text, stems)
+                for term in terms:
+                    if found.get(term, 0.0) < weight:
+                        found[term] = weight
+            for term, weight in found.items():
+                groups = building.get(term)
+                if groups is None:
+                    groups = building[term] = {}
+                positions = groups.get(weight)
+                if positions is None:
+                    positions = groups[weight] = array("i")
+                positions.append(pos)
+            self._title_stems.append(tuple(dict.fromkeys(_stems(words(doc.title), stems))))
             self._alias_stems.append(
-                tuple(frozenset(stem(w) for w in words(alias)) for alias in doc.aliases)
+                tuple(tuple(dict.fromkeys(_stems(words(a), stems))) for a in doc.aliases)
                 if doc.aliases
                 else ()
             )
@@ -173,19 +217,33 @@ class SearchIndex:
                     self._learned.setdefault(key, []).append(pos)
             self._by_id.setdefault(doc.external_id.casefold(), []).append(pos)
             self._by_path[f"{doc.tracker}/{doc.external_id}".casefold()] = pos
+        # Heaviest field first: the ranking takes each doc's best weight per term.
+        self._postings: dict[str, tuple[tuple[float, array[int]], ...]] = {
+            term: tuple(sorted(groups.items(), reverse=True)) for term, groups in building.items()
+        }
+        del building
         self._vocab = sorted(term for term in self._postings if not term.startswith(ACRONYM))
-        self._by_length: dict[int, list[str]] = {}
-        for term in self._vocab:
-            self._by_length.setdefault(len(term), []).append(term)
+        # Built on the first query that needs typo correction (see `_similar_length`).
+        self._by_length: dict[int, list[str]] | None = None
         self._near_length: dict[int, list[str]] = {}
 
-    def _post(self, term: str, pos: int, weight: float) -> None:
-        posting = self._postings.setdefault(term, {})
-        if posting.get(pos, 0.0) < weight:
-            posting[pos] = weight
+    def _terms(self, field: str, text: str, stems: dict[str, str]) -> list[str]:
+        """The terms one field of a promise is found by (its words, their stems, compounds,
+        acronyms); records what each acronym stands for."""
+        found = words(text)
+        terms = found + _stems(found, stems)
+        if field == "id" or field == "tracker":
+            return terms
+        terms += compounds(text)
+        if text.lower() != text:
+            for acronym, name in names(text).items():
+                terms.append(ACRONYM + acronym)
+                expansion = self._acronym_stems.setdefault(ACRONYM + acronym, set())
+                expansion.update(_stems(words(" ".join(name)), stems))
+        return terms
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._keys)
 
     def search(self, query: str) -> SearchResult:
         by_id = self._exact_id(query)
@@ -195,7 +253,7 @@ class SearchIndex:
             return SearchResult("ambiguous", tuple(by_id[:5]))
         hits = self._rank_words(query, limit=10)
         learned = self._learned.get(query_key(query), []) if self._learned else []
-        if len(learned) == 1 and hits and hits[0].doc is self._docs[learned[0]]:
+        if len(learned) == 1 and hits and hits[0].doc.key == self._keys[learned[0]]:
             # Someone picked this promise after this very query: open it.
             return SearchResult("match", (hits[0],))
         if not hits or hits[0].score < FLOOR:
@@ -222,7 +280,7 @@ class SearchIndex:
             positions = [] if found is None else [found]
         else:
             positions = self._by_id.get(text, [])
-        return self._sorted(SearchHit(self._docs[p], 100.0) for p in positions)
+        return self._sorted(SearchHit(self._doc(p), 100.0) for p in positions)
 
     def _expand(self, word: str) -> dict[str, float]:
         """Vocabulary terms this query word may stand for, each with a match quality in 0..1."""
@@ -274,6 +332,13 @@ class SearchIndex:
         """Vocabulary terms whose length still allows `fuzz.ratio` to reach the cutoff."""
         terms = self._near_length.get(length)
         if terms is None:
+            if self._by_length is None:
+                # Numbers are not typo-corrected ("2024" is not a misspelt "2025"), and they
+                # are most of a large tracker's vocabulary.
+                self._by_length = {}
+                for term in self._vocab:
+                    if not term.isdigit():
+                        self._by_length.setdefault(len(term), []).append(term)
             ratio = _FUZZY_CUTOFF / 100.0
             terms = [
                 term
@@ -286,7 +351,7 @@ class SearchIndex:
 
     def _rank_words(self, query: str, limit: int) -> list[SearchHit]:
         query_words = [w for word in words(query) for w in words(_SHORTHAND.get(word, word))]
-        if not query_words or not self._docs:
+        if not query_words or not self._keys:
             return []
         # Per query word: the best (quality * field weight) in each doc, and how much the word
         # counts. Rare words identify a promise better than common ones, and a word matched
@@ -299,14 +364,17 @@ class SearchIndex:
             if not expansion:
                 missing += 1
                 continue
-            best: dict[int, float] = {}
+            groups: list[tuple[float, array[int]]] = []
             for term, quality in expansion.items():
                 if quality >= 0.7:
                     matched_terms.add(term)
-                for pos, weight in self._postings[term].items():
-                    if quality * weight > best.get(pos, 0.0):
-                        best[pos] = quality * weight
-            idf = math.log(1.0 + len(self._docs) / len(best))
+                groups.extend((quality * weight, found) for weight, found in self._postings[term])
+            # Lowest value first, so each doc ends with its best one (merged in C, not per doc).
+            groups.sort(key=itemgetter(0))
+            best = dict.fromkeys(groups[0][1], groups[0][0])
+            for value, found in groups[1:]:
+                best.update(dict.fromkeys(found, value))
+            idf = math.log(1.0 + len(self._keys) / len(best))
             scored.append((best, idf * max(expansion.values())))
         learned = self._learned.get(query_key(query), []) if self._learned else []
         if not scored and not learned:
@@ -316,9 +384,13 @@ class SearchIndex:
         total = sum(w for _, w in scored) * (1.0 + missing / len(scored)) if scored else 1.0
         coarse: dict[int, float] = {}
         for best, weight in scored:
+            if not coarse:
+                coarse = {pos: weight * value / total for pos, value in best.items()}
+                continue
+            get = coarse.get
             for pos, value in best.items():
-                coarse[pos] = coarse.get(pos, 0.0) + weight * value / total
-        top = heapq.nlargest(max(_RESCORE, limit), coarse.items(), key=lambda item: item[1])
+                coarse[pos] = get(pos, 0.0) + weight * value / total
+        top = heapq.nlargest(max(_RESCORE, limit), coarse.items(), key=itemgetter(1))
         in_top = {pos for pos, _ in top}
         top += [(pos, coarse.get(pos, 0.0)) for pos in learned if pos not in in_top]
 
@@ -329,16 +401,22 @@ class SearchIndex:
         hits = []
         for pos, share in top:
             title = self._title_stems[pos]
-            coverage = len(title & matched_stems) / len(title) if title else 0.0
+            coverage = len(matched_stems.intersection(title)) / len(title) if title else 0.0
             # Covering a whole alias counts like covering the whole title.
             for alias in self._alias_stems[pos]:
                 if alias:
-                    coverage = max(coverage, len(alias & matched_stems) / len(alias))
+                    coverage = max(coverage, len(matched_stems.intersection(alias)) / len(alias))
             score = 100.0 * ((1.0 - _TITLE_BONUS) * share + _TITLE_BONUS * coverage)
-            hits.append(SearchHit(self._docs[pos], round(score, 1)))
+            hits.append(SearchHit(self._doc(pos), round(score, 1)))
         if learned:
-            hits = self._first_learned(hits, {self._docs[pos].key for pos in learned})
+            hits = self._first_learned(hits, {self._keys[pos] for pos in learned})
         return self._sorted(hits)[:limit]
+
+    def _doc(self, pos: int) -> SearchDoc:
+        """What a hit shows of the doc at `pos`; the description is not kept."""
+        tracker = self._trackers[self._tracker_of[pos]]
+        key, external_id, title = self._keys[pos], self._external_ids[pos], self._titles[pos]
+        return SearchDoc(key, tracker, external_id, title, "", ())
 
     @staticmethod
     def _first_learned(hits: list[SearchHit], learned: set[int]) -> list[SearchHit]:
@@ -351,3 +429,14 @@ class SearchIndex:
     @staticmethod
     def _sorted(hits: Iterable[SearchHit]) -> list[SearchHit]:
         return sorted(hits, key=lambda h: (-h.score, h.doc.tracker, h.doc.external_id))
+
+
+def _stems(found: Iterable[str], known: dict[str, str]) -> list[str]:
+    """The stems of `found`, one shared string per distinct stem (`known` maps word → stem)."""
+    result = []
+    for word in found:
+        base = known.get(word)
+        if base is None:
+            base = known[word] = sys.intern(stem(word))
+        result.append(base)
+    return result

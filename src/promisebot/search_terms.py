@@ -52,6 +52,7 @@ _PUNCTUATION = "\"'()[]{},;:.!?\u2018\u2019\u201c\u201d"
 _PHRASE_ENDS = frozenset(',;:.!?")]\u201d')
 _LINK_PARTS = ("", "o")  # how a small word sits in a name's initials ("of" as "o")
 _PHRASE_OPENS = frozenset('"([\u201c')
+_CAPITAL = re.compile("[A-Z]")
 
 
 def normalise(text: str) -> str:
@@ -114,6 +115,9 @@ def names(text: str) -> dict[str, list[str]]:
     """The acronyms in `text` (see `acronyms`), each with the words of the name it stands for."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     found: dict[str, list[str]] = {}
+    first = _CAPITAL.search(text)
+    if first is None or _CAPITAL.search(text, first.end()) is None:
+        return found  # a name takes two capitalised words
     run: list[tuple[str, str]] = []  # (initials, word); small words have "" ("of": "o")
     droppable = False  # may the run's first word be left out?
     sentence_start = True
@@ -147,6 +151,8 @@ def names(text: str) -> dict[str, list[str]]:
 
 def _close(run: list[tuple[str, str]], droppable: bool, found: dict[str, list[str]]) -> None:
     """Add the acronyms of the name in `run` (see `acronyms`) to `found`, and empty `run`."""
+    if not run:
+        return
     while run and run[-1][0] in _LINK_PARTS:
         run.pop()
     spans = [(run, False)]

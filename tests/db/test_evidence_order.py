@@ -33,8 +33,8 @@ def test_undated_evidence_counts_from_the_utc_day_it_was_added(db: Database) -> 
     with db.reading() as uow:
         if db.is_postgres:
             uow.session.execute(text("SET TIME ZONE 'America/New_York'"))
-        urls = [row.url for row in uow.evidence.latest_for_promise(promise_id, 3)]
-        total = uow.evidence.count_for_promise(promise_id)
+        rows, total = uow.evidence.latest_with_total(promise_id, 3)
+        urls = [row.url for row in rows]
 
     assert urls == ["undated", "dated", "same-day-earlier"]
     assert total == 4

@@ -55,6 +55,26 @@ def test_head_down_past_the_cron_drop_and_up_again(fresh_database_url: str) -> N
     ]
 
 
+def test_catalog_version_row_comes_and_goes_with_its_migration(fresh_database_url: str) -> None:
+    migrate.upgrade(fresh_database_url)
+    db = Database(fresh_database_url)
+    try:
+        with db.reading() as uow:
+            assert uow.catalog.versions().search > 0
+        migrate.downgrade(fresh_database_url, "0004_deadlines_and_senior_rule")
+        assert "catalog_version" not in _tables(fresh_database_url)
+        migrate.upgrade(fresh_database_url)
+        with db.transaction() as uow:
+            before = uow.catalog.versions()
+            uow.catalog.touch_search()
+            uow.commit()
+        with db.reading() as uow:
+            after = uow.catalog.versions()
+        assert (after.search, after.standings) == (before.search + 1, before.standings)
+    finally:
+        db.dispose()
+
+
 def test_dropping_the_cron_column_keeps_schedules_and_their_digest_runs(
     fresh_database_url: str,
 ) -> None:
@@ -161,7 +181,7 @@ def test_deadline_and_senior_columns_come_and_go_keeping_the_rows(fresh_database
 
 
 def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
-    before = "0006_follows_and_outbox"
+    before = "0003_catalog_version"
     migrate.upgrade(fresh_database_url, before)
     engine = create_db_engine(fresh_database_url)
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from promisebot.slack.blocks.common import Act
 from tests.blocks import assert_valid_blocks
 from tests.slack.bot import EDITORS, REPORTER, Bot
@@ -159,3 +161,31 @@ def test_healthz(bot: Bot) -> None:
 
     response = httpx.get(f"{bot.server.url}/healthz")
     assert response.status_code == 200
+
+
+FRIENDLY = ("No promise matches", "Several promises match", "That is too long")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        " ".join(["police"] * 10_000),
+        ("police liability tariffs border " * 80)[:2000],
+        "!?.,;:-_()[]{}*#@" * 100,
+        "\U0001f693\U0001f6a8 \U0001f46e\u200d\u2640\ufe0f",
+        "\u05d4\u05d1\u05d8\u05d7\u05d4 \u05de\u05e9\u05d8\u05e8\u05d4 \u0648\u0639\u062f",
+    ],
+    ids=["10000-words", "2000-chars", "punctuation", "emoji", "rtl"],
+)
+def test_overlong_and_hostile_queries_answer_in_the_ack_with_a_friendly_message(
+    bot: Bot, query: str
+) -> None:
+    response = bot.driver.command(query)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert_valid_blocks(body["blocks"])
+    card = any(str(b.get("block_id", "")).startswith("card:") for b in body["blocks"])
+    assert card or body["text"].startswith(FRIENDLY), body["text"][:80]
+    assert bot.fake.calls("response_url") == []  # answered in the ack, nothing afterwards

@@ -295,8 +295,7 @@ class PromiseAlias(Base):
     """A search word for a promise: given by an editor (or an import), or learned from picks.
 
     `alias_key` is the alias as search compares it; one tracker never has the same key on two
-    promises. Ids are never reused (SQLite AUTOINCREMENT) so that the count and the highest id
-    tell any change apart.
+    promises. Every change bumps the catalog version (`uow.catalog.touch_search()`).
     """
 
     __tablename__ = "promise_aliases"
@@ -428,3 +427,18 @@ class Delivery(Base):
     channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(120), default="")
+
+
+class CatalogVersion(Base):
+    """One row of counters, bumped in the same transaction as the change they stand for, so
+    every replica learns with one primary-key read whether its in-memory copy is current."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped whenever a promise's searchable text may have changed (a new promise, an
+    # import that changed a title, description or tags, an alias).
+    search: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped whenever a promise's standing changes: its rating (or when it took effect) or
+    # its deadline.
+    standings: Mapped[int] = mapped_column(Integer, default=0)

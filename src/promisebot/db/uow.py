@@ -20,6 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from promisebot.db.models import Base
 from promisebot.db.repositories.aliases import AliasRepository
 from promisebot.db.repositories.audit import AuditLog
+from promisebot.db.repositories.catalog import CatalogRepository
 from promisebot.db.repositories.digests import DigestRepository
 from promisebot.db.repositories.events import ProcessedEvents
 from promisebot.db.repositories.evidence import EvidenceRepository
@@ -82,6 +83,7 @@ class UnitOfWork:
         self.session = session
         self.aliases = AliasRepository(session)
         self.audit = AuditLog(session)
+        self.catalog = CatalogRepository(session)
         self.dashboard = DashboardQueries(session)
         self.digests = DigestRepository(session)
         self.events = ProcessedEvents(session)

@@ -104,6 +104,7 @@ class AliasService:
                     uow.aliases.remove([held.id])
                     uow.flush()
                 uow.aliases.add(_row(promise, alias, key, learned=False, by=actor, at=now))
+                uow.catalog.touch_search()
                 uow.audit.record(
                     actor=actor,
                     action="alias.add",
@@ -138,6 +139,7 @@ class AliasService:
                 )
             removed = AliasInfo(held.alias, held.learned)
             uow.aliases.remove([held.id])
+            uow.catalog.touch_search()
             if held.learned:
                 uow.aliases.dismiss_picks(key, promise.id)
             uow.audit.record(
@@ -176,6 +178,8 @@ class AliasService:
                 ):
                     return False
                 changed = _relearn(uow, key, now)
+                if changed:
+                    uow.catalog.touch_search()
                 uow.commit()
         except WriteConflict:
             return False  # the same pick, recorded by a concurrent press of the same button

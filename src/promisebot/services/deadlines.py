@@ -51,6 +51,7 @@ class DeadlineService:
             promise.due_on, promise.due_label = due_on, label
             if (due_on, label) != previous:
                 promise.updated_at = now
+                uow.catalog.touch_standings()  # pick-lists show the deadline
                 uow.audit.record(
                     actor=user,
                     action="promise.deadline_set" if due_on else "promise.deadline_cleared",

@@ -1,16 +1,15 @@
 """Looking promises up: search, the card, lists by rating and of overdue promises, the
-scorecard, and the frozen read models they return. The search index lives in memory and is
-rebuilt only when the promises' searchable text or aliases may have changed (a cheap
-version check per query)."""
+scorecard, and the frozen read models they return. Search and pick-lists answer from the
+in-memory catalog (see `services.catalog`); a card is read in three queries."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from promisebot.db.models import Evidence, Promise, Proposal, RatingChange, Tracker
+from promisebot.db.models import Promise, Tracker
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
     ALIAS_MAX,
@@ -22,7 +21,8 @@ from promisebot.domain import (
     UnknownTracker,
     days_between,
 )
-from promisebot.search import SearchDoc, SearchIndex, query_key
+from promisebot.search import SearchDoc, query_key
+from promisebot.services.catalog import Catalog, CatalogCache
 
 CARD_EVIDENCE = 5
 CARD_HISTORY = 6
@@ -150,25 +150,32 @@ class LookupService:
         self._db = db
         self._clock = clock
         self._tz = tz or ZoneInfo("UTC")  # the newsroom's, for deadlines
-        self._index = SearchIndex([])
-        self._fingerprint: tuple[int, ...] | None = None
-        self._index_lock = threading.Lock()
+        self._catalog = CatalogCache()
+
+    def warm(self) -> int:
+        """Build the in-memory catalog now (at start-up, before traffic), so that the first
+        lookup is as fast as any; returns how many promises it holds."""
+        with self._db.reading() as uow:
+            return len(self._catalog.current(uow).index)
 
     def search(self, query: str) -> LookupResult:
         with self._db.reading() as uow:
-            result = self._current_index(uow).search(query)
-            ids = [hit.doc.key for hit in result.hits]
+            catalog = self._catalog.current(uow)
+            result = catalog.index.search(query)
             if result.kind == "match":
-                return LookupResult(query, "match", self._card(uow, ids[0]), ())
-            found = uow.promises.with_trackers(ids)
-            summaries = tuple(self._summary(found[key]) for key in ids if key in found)
+                card = self._card(uow, result.hits[0].doc.key, catalog)
+                return LookupResult(query, "match", card, ())
+            summaries = tuple(self._summaries(catalog, [hit.doc for hit in result.hits]))
         key = query_key(query)
         learnable = key if len(key) <= ALIAS_MAX else ""
         return LookupResult(query, result.kind, None, summaries, learnable)
 
     def card(self, promise_id: int) -> PromiseCard:
         with self._db.reading() as uow:
-            return self._card(uow, promise_id)
+            # The catalog as last checked: a card stays three queries; its aliases are current
+            # after any lookup in this process (from a button, they may be moments old here
+            # when another replica changed them).
+            return self._card(uow, promise_id, self._catalog.loaded or self._catalog.current(uow))
 
     def find_one(self, query: str) -> PromiseSummary:
         """Resolve a query that must name one promise (commands like `snooze <id>`)."""
@@ -218,26 +225,22 @@ class LookupService:
                 for row in trackers
             ]
 
-    def _current_index(self, uow: UnitOfWork) -> SearchIndex:
-        fingerprint = (*uow.promises.searchable_text_version(), *uow.aliases.version())
-        with self._index_lock:
-            if fingerprint != self._fingerprint:
-                self._index = SearchIndex(_search_docs(uow))
-                self._fingerprint = fingerprint
-            return self._index
-
-    def _card(self, uow: UnitOfWork, promise_id: int) -> PromiseCard:
-        promise = uow.promises.get(promise_id)
-        if promise is None:
+    def _card(self, uow: UnitOfWork, promise_id: int, catalog: Catalog) -> PromiseCard:
+        # Three queries whatever the card holds: the promise with its tracker and open
+        # proposals, the latest evidence, the latest rating changes (each with its total).
+        rows = uow.promises.card_rows(promise_id)
+        if not rows:
             raise PromiseNotFound(f"id {promise_id}")
-        tracker = promise.tracker
-        proposals = uow.proposals.open_on_promise(promise_id)
-        approvals = uow.proposals.approval_counts([proposal.id for proposal in proposals])
+        promise = rows[0]
+        evidence, evidence_total = uow.evidence.latest_with_total(promise_id, CARD_EVIDENCE)
+        history, history_total = uow.promises.latest_rating_changes_with_total(
+            promise_id, CARD_HISTORY
+        )
         return PromiseCard(
             id=promise.id,
-            tracker=tracker.slug,
-            tracker_name=tracker.name,
-            subject=tracker.subject,
+            tracker=promise.tracker,
+            tracker_name=promise.tracker_name,
+            subject=promise.subject,
             external_id=promise.external_id,
             title=promise.title,
             description=promise.description,
@@ -248,22 +251,66 @@ class LookupService:
             last_reviewed_at=promise.last_reviewed_at,
             snoozed_until=promise.snoozed_until,
             source_url=promise.source_url,
-            deadline=self._deadline(promise),
+            deadline=Deadline.of(
+                promise.due_on, promise.due_label, promise.current_rating, self._today()
+            ),
             evidence=tuple(
-                _evidence_item(row)
-                for row in uow.evidence.latest_for_promise(promise_id, CARD_EVIDENCE)
+                EvidenceItem(
+                    row.url, row.title, row.publisher, row.published_on, row.note, row.added_at
+                )
+                for row in evidence
             ),
-            evidence_total=uow.evidence.count_for_promise(promise_id),
+            evidence_total=evidence_total,
             history=tuple(
-                _history_item(change)
-                for change in uow.promises.latest_rating_changes(promise_id, CARD_HISTORY)
+                HistoryItem(
+                    row.from_rating,
+                    row.to_rating,
+                    row.effective_at,
+                    row.rationale,
+                    row.proposed_by,
+                    tuple(row.approved_by or ()),
+                    row.proposal_id is not None,
+                )
+                for row in history
             ),
-            history_total=uow.promises.rating_change_count(promise_id),
+            history_total=history_total,
             open_proposals=tuple(
-                _open_proposal(proposal, approvals.get(proposal.id, 0)) for proposal in proposals
+                OpenProposal(
+                    row.proposal_id,
+                    row.to_rating,
+                    row.proposed_by,
+                    row.approvals,
+                    row.approvals_required,
+                    row.senior_required,
+                    row.channel_id,
+                    row.message_ts,
+                    row.proposed_at,
+                )
+                for row in rows
+                if row.proposal_id is not None
             ),
-            aliases=tuple(row.alias for row in uow.aliases.of_promise(promise_id)),
+            aliases=catalog.aliases.get(promise_id, ()),
         )
+
+    def _summaries(self, catalog: Catalog, docs: list[SearchDoc]) -> Iterator[PromiseSummary]:
+        """Pick-list and suggestion lines from memory: the index's titles and the catalog's
+        standings (rating, deadline), which the version row keeps current."""
+        today = self._today()
+        for doc in docs:
+            standing = catalog.standings.get(doc.key)
+            if standing is None:
+                continue  # deleted since (the index is at least as new as the standings)
+            rating, rated_at, due_on, due_label = standing
+            yield PromiseSummary(
+                doc.key,
+                doc.tracker,
+                catalog.tracker_names.get(doc.tracker, doc.tracker),
+                doc.external_id,
+                doc.title,
+                rating,
+                rated_at,
+                Deadline.of(due_on, due_label, rating, today),
+            )
 
     def _today(self) -> date:
         """The newsroom's date: a deadline passes at its midnight."""
@@ -285,62 +332,8 @@ class LookupService:
         )
 
 
-def _search_docs(uow: UnitOfWork) -> list[SearchDoc]:
-    """Every promise as search sees it: its text, the aliases it was given and the queries
-    it learned."""
-    given: dict[int, list[str]] = {}
-    learned: dict[int, list[str]] = {}
-    for promise_id, alias, key, is_learned in uow.aliases.search_rows():
-        (learned if is_learned else given).setdefault(promise_id, []).append(
-            key if is_learned else alias
-        )
-    return [
-        SearchDoc(
-            key,
-            tracker,
-            external_id,
-            title,
-            description,
-            tuple(tags or ()),
-            tuple(given.get(key, ())),
-            tuple(learned.get(key, ())),
-        )
-        for key, tracker, external_id, title, description, tags in uow.promises.search_rows()
-    ]
-
-
 def _tracker(uow: UnitOfWork, slug: str) -> Tracker:
     tracker = uow.promises.tracker_by_slug(slug.lower())
     if tracker is None:
         raise UnknownTracker(slug, [row.slug for row in uow.promises.all_trackers()])
     return tracker
-
-
-def _evidence_item(row: Evidence) -> EvidenceItem:
-    return EvidenceItem(row.url, row.title, row.publisher, row.published_on, row.note, row.added_at)
-
-
-def _history_item(change: RatingChange) -> HistoryItem:
-    return HistoryItem(
-        change.from_rating,
-        change.to_rating,
-        change.effective_at,
-        change.rationale,
-        change.proposed_by,
-        tuple(change.approved_by or ()),
-        change.proposal_id is not None,
-    )
-
-
-def _open_proposal(proposal: Proposal, approvals: int) -> OpenProposal:
-    return OpenProposal(
-        proposal.id,
-        proposal.to_rating,
-        proposal.proposed_by,
-        approvals,
-        proposal.approvals_required,
-        proposal.senior_required,
-        proposal.channel_id,
-        proposal.message_ts,
-        proposal.created_at,
-    )

@@ -49,6 +49,9 @@ def create_app(
             max_workers=executor_threads, thread_name_prefix="listener"
         ),
         logger=logging.getLogger("promisebot.bolt"),
+        # The ack leaves when the listener returns instead of at Bolt's next 10 ms poll;
+        # listeners hand slow work to the pool themselves (`slack.acks`).
+        process_before_response=True,
         # The installed team comes from the Workspace: Bolt's own auth.test in App(...) would
         # turn an unreachable Slack or a rejected token into a traceback at start-up.
         authorize=WorkspaceAuthorize(workspace),  # type: ignore[arg-type]  # an Authorize may return None

@@ -11,9 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltRequest
 
 from promisebot.domain import DomainError
+from promisebot.slack.acks import run_after_ack
 from promisebot.slack.blocks.common import Message
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.requests import CommandRequest
@@ -64,9 +65,10 @@ class CommandRouter:
 
 def register(app: App, router: CommandRouter) -> None:
     @app.command(COMMAND)
-    def handle_promise_command(ack: Ack, body: dict[str, object]) -> None:
-        request = CommandRequest.from_body(body)
-        reply = answer(router, request)
+    def handle_promise_command(
+        ack: Ack, body: dict[str, object], context: BoltContext, request: BoltRequest
+    ) -> None:
+        reply = answer(router, CommandRequest.from_body(body))
         if reply.message is None:
             ack()
         else:
@@ -76,7 +78,7 @@ def register(app: App, router: CommandRouter) -> None:
                 response_type="in_channel" if reply.visible else "ephemeral",
             )
         if reply.after is not None:
-            reply.after()
+            run_after_ack(context, request, reply.after)
 
 
 def answer(router: CommandRouter, request: CommandRequest) -> CommandReply:

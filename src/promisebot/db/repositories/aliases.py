@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Row, delete, func, insert, select, text, update
+from sqlalchemy import CursorResult, Row, delete, insert, select, text, update
 
 from promisebot.db.models import PromiseAlias, SearchPick
 from promisebot.db.repositories import Repository
@@ -15,14 +15,6 @@ from promisebot.db.repositories import Repository
 
 class AliasRepository(Repository):
     """Promise aliases (given and learned) and search picks."""
-
-    def version(self) -> tuple[int, int]:
-        """(count, highest id) of the aliases: ids are never reused, so any insert or delete
-        changes it."""
-        count, newest = self._session.execute(
-            select(func.count(PromiseAlias.id), func.max(PromiseAlias.id))
-        ).one()
-        return int(count), int(newest or 0)
 
     def search_rows(self) -> Sequence[Row[int, str, str, bool]]:
         """(promise id, alias, alias key, learned) of every alias, oldest first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Date, cast, func, select, update
+from sqlalchemy import CursorResult, Date, Row, cast, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from promisebot.db.models import Evidence
@@ -19,10 +19,22 @@ class EvidenceRepository(Repository):
         statement = select(Evidence).where(Evidence.promise_id == promise_id, Evidence.url == url)
         return self._session.scalars(statement).one_or_none()
 
-    def latest_for_promise(self, promise_id: int, limit: int) -> Sequence[Evidence]:
-        """Newest first: by publication date, or by the day it was added when undated."""
+    def latest_with_total(
+        self, promise_id: int, limit: int
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        """The card's evidence in one query: the newest `limit` (by publication date, or by the
+        day it was added when undated; rows of url, title, publisher, published_on, note,
+        added_at) and how many there are."""
         statement = (
-            select(Evidence)
+            select(
+                Evidence.url,
+                Evidence.title,
+                Evidence.publisher,
+                Evidence.published_on,
+                Evidence.note,
+                Evidence.added_at,
+                func.count().over().label("total"),
+            )
             .where(Evidence.promise_id == promise_id)
             .order_by(
                 func.coalesce(Evidence.published_on, self._day_added()).desc(),
@@ -31,11 +43,8 @@ class EvidenceRepository(Repository):
             )
             .limit(limit)
         )
-        return self._session.scalars(statement).all()
-
-    def count_for_promise(self, promise_id: int) -> int:
-        statement = select(func.count()).where(Evidence.promise_id == promise_id)
-        return self._session.scalar(statement) or 0
+        rows = self._session.execute(statement).all()
+        return rows, rows[0].total if rows else 0
 
     def _day_added(self) -> ColumnElement[Any]:
         """The UTC day of `added_at`, comparable with `published_on` on both databases."""

@@ -3,17 +3,18 @@ overdue promises, rating counts and history, and the row lock taken before a rat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import selectinload
 
-from promisebot.db.models import AuditEvent, Promise, RatingChange, Tracker
+from promisebot.db.models import Promise, Proposal, RatingChange, Review, Tracker
 from promisebot.db.repositories import Repository
-from promisebot.domain import SETTLED_RATINGS, Rating
+from promisebot.domain import SETTLED_RATINGS, ProposalStatus, Rating, Verdict
 
-# The audit subject of an import: the only writer of promise titles, descriptions and tags.
+# The audit subject of an import.
 TRACKER_FILE_SUBJECT = "tracker_file"
 
 
@@ -71,39 +72,98 @@ class PromiseRepository(Repository):
         ).all()
         return rows, total or 0
 
-    def searchable_text_version(self) -> tuple[int, int, int]:
-        """Changes whenever a promise's searchable text may have changed (a promise added, or an
-        import that changed something); rating changes and reviews leave it alone."""
-        count, newest = self._session.execute(
-            select(func.count(Promise.id), func.max(Promise.id))
-        ).one()
-        last_import = self._session.scalar(
-            select(func.max(AuditEvent.id)).where(AuditEvent.subject_type == TRACKER_FILE_SUBJECT)
-        )
-        return int(count), int(newest or 0), int(last_import or 0)
-
-    def search_rows(self) -> Sequence[Row[int, str, str, str, str, list[str] | None]]:
-        """(id, tracker slug, external id, title, description, tags) of every promise."""
-        statement = select(
-            Promise.id,
-            Tracker.slug,
-            Promise.external_id,
-            Promise.title,
-            Promise.description,
-            Promise.tags,
-        ).join(Tracker)
-        return self._session.execute(statement).all()
-
-    def with_trackers(self, promise_ids: Sequence[int]) -> dict[int, Promise]:
-        """The promises by id, their trackers loaded."""
-        if not promise_ids:
-            return {}
+    def catalog_rows(
+        self,
+    ) -> Iterator[
+        Row[int, str, str, str, str, list[str] | None, Rating, datetime, date | None, str]
+    ]:
+        """(id, tracker slug, external id, title, description, tags, rating, rated_at, due_on,
+        due_label) of every promise by id, streamed (the search index is built from them)."""
         statement = (
-            select(Promise)
-            .where(Promise.id.in_(promise_ids))
-            .options(selectinload(Promise.tracker))
+            select(
+                Promise.id,
+                Tracker.slug,
+                Promise.external_id,
+                Promise.title,
+                Promise.description,
+                Promise.tags,
+                Promise.current_rating,
+                Promise.rated_at,
+                Promise.due_on,
+                Promise.due_label,
+            )
+            .join(Tracker)
+            .order_by(Promise.id)
+            .execution_options(yield_per=2000)
         )
-        return {promise.id: promise for promise in self._session.scalars(statement)}
+        yield from self._session.execute(statement)
+
+    def standing_rows(self) -> Iterator[Row[int, Rating, datetime, date | None, str]]:
+        """(id, rating, rated_at, due_on, due_label) of every promise by id, streamed."""
+        statement = (
+            select(
+                Promise.id,
+                Promise.current_rating,
+                Promise.rated_at,
+                Promise.due_on,
+                Promise.due_label,
+            )
+            .order_by(Promise.id)
+            .execution_options(yield_per=5000)
+        )
+        yield from self._session.execute(statement)
+
+    def tracker_names(self) -> dict[str, str]:
+        """tracker slug → name."""
+        rows = self._session.execute(select(Tracker.slug, Tracker.name)).all()
+        return dict(rows)
+
+    def card_rows(self, promise_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
+        """A card's promise, its tracker and its open proposals (oldest first, with their
+        approvals so far) in one query: one row per open proposal, or one with the proposal
+        columns None; no rows when there is no such promise."""
+        approvals = (
+            select(func.count())
+            .where(Review.proposal_id == Proposal.id, Review.verdict == Verdict.APPROVE)
+            .correlate(Proposal)
+            .scalar_subquery()
+        )
+        statement = (
+            select(
+                Promise.id,
+                Promise.external_id,
+                Promise.title,
+                Promise.description,
+                Promise.tags,
+                Promise.current_rating,
+                Promise.rated_at,
+                Promise.last_reviewed_at,
+                Promise.snoozed_until,
+                Promise.source_url,
+                Promise.due_on,
+                Promise.due_label,
+                Tracker.slug.label("tracker"),
+                Tracker.name.label("tracker_name"),
+                Tracker.subject,
+                Proposal.id.label("proposal_id"),
+                Proposal.to_rating,
+                Proposal.proposed_by,
+                approvals.label("approvals"),
+                Proposal.approvals_required,
+                Proposal.senior_required,
+                Proposal.channel_id,
+                Proposal.message_ts,
+                Proposal.created_at.label("proposed_at"),
+            )
+            .join(Tracker, Tracker.id == Promise.tracker_id)
+            .outerjoin(
+                Proposal,
+                and_(Proposal.promise_id == Promise.id, Proposal.status == ProposalStatus.OPEN),
+            )
+            .where(Promise.id == promise_id)
+            .order_by(Proposal.created_at, Proposal.id)
+        )
+        return self._session.execute(statement).all()
 
     def by_rating(
         self, rating: Rating, tracker_id: int | None, limit: int
@@ -134,15 +194,26 @@ class PromiseRepository(Repository):
             counts.setdefault(tracker_id, {})[rating] = count
         return counts
 
-    def latest_rating_changes(self, promise_id: int, limit: int) -> Sequence[RatingChange]:
+    def latest_rating_changes_with_total(
+        self, promise_id: int, limit: int
+    ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+        """The card's history in one query: the latest `limit` changes (from_rating,
+        to_rating, effective_at, rationale, proposed_by, approved_by, proposal_id) and how
+        many there are."""
         statement = (
-            select(RatingChange)
+            select(
+                RatingChange.from_rating,
+                RatingChange.to_rating,
+                RatingChange.effective_at,
+                RatingChange.rationale,
+                RatingChange.proposed_by,
+                RatingChange.approved_by,
+                RatingChange.proposal_id,
+                func.count().over().label("total"),
+            )
             .where(RatingChange.promise_id == promise_id)
             .order_by(RatingChange.effective_at.desc(), RatingChange.id.desc())
             .limit(limit)
         )
-        return self._session.scalars(statement).all()
-
-    def rating_change_count(self, promise_id: int) -> int:
-        statement = select(func.count()).where(RatingChange.promise_id == promise_id)
-        return self._session.scalar(statement) or 0
+        rows = self._session.execute(statement).all()
+        return rows, rows[0].total if rows else 0

@@ -211,6 +211,7 @@ def apply_approved(
     promise.current_rating = proposal.to_rating
     promise.rated_at = at
     promise.last_reviewed_at = now
+    uow.catalog.touch_standings()
     close(uow, proposal, state, actor, now, approvers=approvers)
     uow.flush()
     uow.audit.record(

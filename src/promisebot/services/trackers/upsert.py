@@ -15,6 +15,10 @@ from promisebot.services.trackers.records import EvidenceEntry, HistoryEntry, Pr
 
 IMPORT_ACTOR = "import"
 IMPORT_RATIONALE = "Rating updated by a tracker file import."
+# The promise fields lookups search; a change to any of them bumps the catalog's search version.
+SEARCHABLE = ("title", "description", "tags")
+# What pick-lists show besides the title; a change bumps the catalog's standings version.
+STANDING = ("current_rating", "rated_at", "due_on", "due_label")
 COUNTS = (
     "trackers_created",
     "trackers_updated",
@@ -49,6 +53,8 @@ class Upsert:
         self.new_records: list[PromiseRecord] = []
         self.evidence_rows: list[dict[str, Any]] = []
         self.change_rows: list[dict[str, Any]] = []
+        self.text_changed = False
+        self.standings_changed = False
 
     def run(self, tracker_file: TrackerFile) -> dict[str, int]:
         trackers = self._trackers(tracker_file)
@@ -76,11 +82,19 @@ class Upsert:
             (promise_id, trackers[record.tracker].id, record.id)
             for promise_id, record in zip(new_ids, self.new_records, strict=True)
         ]
-        aliases = AliasSync(self.uow, self.now, trackers, promises)
+        aliases_changed = AliasSync(self.uow, self.now, trackers, promises).run(
+            tracker_file.records, stored_ids
+        )
         # A promise whose aliases alone changed was counted as unchanged.
-        moved = len(aliases.run(tracker_file.records, stored_ids) & unchanged)
+        moved = len(aliases_changed & unchanged)
         self.counts["promises_unchanged"] -= moved
         self.counts["promises_updated"] += moved
+        # Tracker names show in pick-lists, which are rendered from the in-memory catalog.
+        renamed = ("promises_created", "trackers_created", "trackers_updated")
+        if self.text_changed or aliases_changed or any(self.counts[name] for name in renamed):
+            self.uow.catalog.touch_search()
+        if self.counts["promises_created"] or self.standings_changed:
+            self.uow.catalog.touch_standings()
         self.uow.flush()
         return {name: self.counts[name] for name in COUNTS}
 
@@ -193,6 +207,8 @@ class Upsert:
             setattr(promise, name, value)
         if changed:
             promise.updated_at = self.now
+        self.text_changed |= not changed.keys().isdisjoint(SEARCHABLE)
+        self.standings_changed |= not changed.keys().isdisjoint(STANDING)
         key = "promises_updated" if changed or evidence_changed else "promises_unchanged"
         self.counts[key] += 1
         return bool(changed) or evidence_changed

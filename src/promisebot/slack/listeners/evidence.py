@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 
 from promisebot.domain import DomainError
 from promisebot.services import Services
 from promisebot.services.evidence import EvidenceAdded, EvidenceAlreadyListed, InvalidEvidence
+from promisebot.slack.acks import after_ack, run_after_ack
 from promisebot.slack.blocks import evidence as render
 from promisebot.slack.blocks.common import Act, ModalContext, Views
 from promisebot.slack.blocks.lookup import error_message
@@ -72,6 +73,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     router.add("evidence", evidence_command)
 
     @app.action(Act.ADD_EVIDENCE)
+    @after_ack
     def handle_add_evidence(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         # A trigger_id works once and for 3 s: ack, read the card, open the modal at once.
         ack()
@@ -93,7 +95,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         client.views_open(trigger_id=request.trigger_id, view=render.evidence_modal(card, modal))
 
     @app.view(Views.EVIDENCE)
-    def handle_evidence_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_evidence_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
@@ -120,11 +128,15 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             ack(response_action="errors", errors={render.URL: str(error)})
             return
         ack()
-        message = render.evidence_added_message(added, fetching_title=fetching(added))
-        # The modal has closed: ephemeral in the card's channel, else (e.g. the bot is not in
-        # the channel) a DM, so the user still hears back.
-        messenger.tell(user, message, channel=modal.channel_id)
-        fetch_title_later(services, added)
+
+        def tell_and_fetch() -> None:
+            message = render.evidence_added_message(added, fetching_title=fetching(added))
+            # The modal has closed: ephemeral in the card's channel, else (e.g. the bot is not
+            # in the channel) a DM, so the user still hears back.
+            messenger.tell(user, message, channel=modal.channel_id)
+            fetch_title_later(services, added)
+
+        run_after_ack(context, request, tell_and_fetch)
 
 
 def _field_errors(error: InvalidEvidence) -> dict[str, str]:

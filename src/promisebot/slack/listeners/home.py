@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from promisebot.services import Services
+from promisebot.slack.acks import after_ack
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.notify.home import publish_home
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 def register(app: App, services: Services, messenger: Messenger) -> None:
     @app.event("app_home_opened")
+    @after_ack
     def handle_app_home_opened(event: dict[str, Any]) -> None:
         # The Messages tab fires the same event; only the Home tab shows the dashboard.
         if event.get("tab") != "home":

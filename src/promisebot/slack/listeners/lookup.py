@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from promisebot.domain import DomainError, Rating, UnknownRating, parse_rating
 from promisebot.services import Services
 from promisebot.services.lookup import PromiseCard
+from promisebot.slack.acks import after_ack
 from promisebot.slack.blocks import lookup as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
@@ -113,6 +114,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             return None
 
     @app.action(Act.PICK)
+    @after_ack
     def handle_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -136,6 +138,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         respond(replace_original=True, **_payload(message))
 
     @app.action(Act.SHARE)
+    @after_ack
     def handle_share(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         request = ActionRequest.from_body(body)

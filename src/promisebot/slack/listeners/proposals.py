@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from promisebot.domain import DomainError, Outcome, ProposalClosed, RejectionNeedsReason, Verdict
 from promisebot.services import Services
 from promisebot.services.proposals import InvalidProposal
+from promisebot.slack.acks import after_ack, run_after_ack
 from promisebot.slack.blocks import proposal_modals as modals
 from promisebot.slack.blocks import proposals as render
 from promisebot.slack.blocks.common import Act, ModalContext, Views, field_errors
@@ -74,6 +75,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     router.add("propose", propose_command)
 
     @app.action(Act.PROPOSE)
+    @after_ack
     def handle_propose_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -98,7 +100,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         client.views_open(trigger_id=request.trigger_id, view=view)
 
     @app.view(Views.PROPOSE)
-    def handle_propose_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_propose_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
@@ -126,11 +134,16 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             ack(response_action="errors", errors={modals.RATING: str(error)})
             return
         ack()  # closes the modal; posting happens after
-        notifier.publish_new(proposal, origin_channel=modal.channel_id)
+        run_after_ack(
+            context,
+            request,
+            lambda: notifier.publish_new(proposal, origin_channel=modal.channel_id),
+        )
 
     # -- reviewing ---------------------------------------------------------------------------
 
     @app.action(Act.APPROVE)
+    @after_ack
     def handle_approve(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -152,6 +165,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         notifier.after_review(result)
 
     @app.action(Act.REJECT)
+    @after_ack
     def handle_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -167,7 +181,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         client.views_open(trigger_id=request.trigger_id, view=modals.reject_modal(proposal, modal))
 
     @app.view(Views.REJECT)
-    def handle_reject_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_reject_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
@@ -185,14 +205,20 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             # Nothing to fix in the form (closed meanwhile, no longer an editor): close it
             # and say why where the button was.
             ack()
-            messenger.tell(user, error_message(str(error)), channel=modal.channel_id)
-            if isinstance(error, ProposalClosed):
-                notifier.heal(modal.subject_id)
+            refusal, closed = error_message(str(error)), isinstance(error, ProposalClosed)
+
+            def tell() -> None:
+                messenger.tell(user, refusal, channel=modal.channel_id)
+                if closed:
+                    notifier.heal(modal.subject_id)
+
+            run_after_ack(context, request, tell)
             return
         ack()
-        notifier.after_review(result)
+        run_after_ack(context, request, lambda: notifier.after_review(result))
 
     @app.action(Act.WITHDRAW)
+    @after_ack
     def handle_withdraw(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -217,6 +243,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     # -- a proposal whose root was never posted -----------------------------------------------
 
     @app.action(Act.POST_PROPOSAL)
+    @after_ack
     def handle_post_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -248,7 +275,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         )
 
     @app.view(Views.POST_PROPOSAL)
-    def handle_post_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def handle_post_submission(
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: BoltContext,
+        request: BoltRequest,
+    ) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         modal = ModalContext.load(str(view.get("private_metadata") or ""))
         channel = modals.read_channel((view.get("state") or {}).get("values") or {})
@@ -261,10 +294,15 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             ack(response_action="errors", errors={modals.CHANNEL: str(error)})
             return
         ack()
-        attached = notifier.post_unposted(proposal.id, channel=channel)
-        notifier.tell_proposer(proposal, attached, origin_channel=modal.channel_id)
+
+        def post() -> None:
+            attached = notifier.post_unposted(proposal.id, channel=channel)
+            notifier.tell_proposer(proposal, attached, origin_channel=modal.channel_id)
+
+        run_after_ack(context, request, post)
 
     @app.event("message")
+    @after_ack
     def handle_thread_message(
         event: dict[str, Any], body: dict[str, Any], context: BoltContext
     ) -> None:

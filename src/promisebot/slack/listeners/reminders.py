@@ -19,6 +19,7 @@ from promisebot.services.reminders import (
     InvalidSnooze,
     ScheduleSpec,
 )
+from promisebot.slack.acks import after_ack
 from promisebot.slack.blocks import digest as render
 from promisebot.slack.blocks.common import Act, Message
 from promisebot.slack.blocks.lookup import error_message
@@ -76,6 +77,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     router.add("snooze", snooze_command)
 
     @app.action(Act.REVIEWED)
+    @after_ack
     def handle_reviewed(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
@@ -93,6 +95,7 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
             _tell(messenger, request, render.render_reviewed(done))
 
     @app.action(Act.SNOOZE)
+    @after_ack
     def handle_snooze(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         request = ActionRequest.from_body(body)
