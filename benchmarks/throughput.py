@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/throughput.py [--promises 10000] [--requests 2000]
      [--single 500] [--clients 32] [--mode http|socket|both] [--sqlite | --postgres URL]
-     [--quick]
+     [--quick] [--aliases N]
 
 Each app is its own process on 127.0.0.1, so the load generator here does not share their
 interpreter: promisebot is `promisebot run --http` (or `promisebot run` with an app token,
@@ -12,7 +12,10 @@ adapter under cheroot with 16 threads) or the same Socket Mode handler. Both get
 distinct queries (ids, and two or three words of the dataset's vocabulary, some misspelt),
 so no cache can answer for the search; every answer is checked, and wrong ones count as
 errors. Phases: one client at a time (the apps take turns query by query), then `--clients`
-at once (each app twice, in the order bare, promisebot, promisebot, bare).
+at once (each app twice, in the order bare, promisebot, promisebot, bare). `--aliases N`
+gives N promises an alias in the imported file (desk words, capitalised names whose
+acronyms get indexed, shorthand) and teaches a fifth as many queries through editors'
+picks, to compare lookups with and without alias tokens on the same queries.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from promisebot.db.uow import Database
 from promisebot.domain import utcnow
 from promisebot.sandbox import FakeSlack, FakeSocketMode, SlackDriver
 from promisebot.services.lookup import LookupService
+from promisebot.services.lookup.aliases import AliasService
+from promisebot.services.permissions import EditorDirectory, Permissions
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dataset import (
@@ -119,6 +124,34 @@ def lookup_queries(count: int, promises: int, seed: int = 5) -> list[str]:
     if len(queries) < count:
         raise SystemExit(f"only {len(queries)} distinct queries; ask for fewer requests")
     return list(queries)
+
+
+def add_aliases(rows: list[dict[str, object]], count: int, seed: int = 11) -> None:
+    """Give `count` promises, spread evenly, one alias each (in place)."""
+    rng = random.Random(seed)
+    step = max(len(rows) // max(count, 1), 1)
+    for n, row in enumerate(rows[::step][:count]):
+        topic, thing = rng.choice(TOPICS), rng.choice(OBJECTS)
+        forms = (f"{topic} {thing} deal {n}", f"{topic.title()} Relief Act of {n}", f"xr{n}")
+        row["aliases"] = [forms[n % 3]]
+
+
+def teach_picks(database_url: str, count: int, promises: int) -> None:
+    """`count` learned queries, each taught by one editor's pick (which counts double)."""
+    db = Database(database_url)
+    try:
+        editors = EditorDirectory(frozenset({"U_BENCH"}), None, None, ttl_seconds=60, clock=utcnow)
+        aliases = AliasService(db, utcnow, Permissions(editors))
+        step = max(promises // max(count, 1), 1)
+        for n in range(count):
+            external_id = f"promise-{n * step}"
+            with db.reading() as uow:
+                promise = uow.promises.promise_by_key(f"tracker-{n * step % 5}", external_id)
+                assert promise is not None
+                promise_id = promise.id
+            aliases.record_pick(promise_id, f"desk shorthand {n}", "U_BENCH")
+    finally:
+        db.dispose()
 
 
 # -- answers ---------------------------------------------------------------------------
@@ -444,8 +477,9 @@ def print_report(
 ) -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"\n{args.promises:,} promises on {database}; {args.single} one-client lookups and "
-        f"{args.requests} at {args.clients} clients per app; load average {load}"
+        f"\n{args.promises:,} promises ({args.aliases} aliases) on {database}; "
+        f"{args.single} one-client lookups and {args.requests} at {args.clients} clients "
+        f"per app; load average {load}"
     )
     print(
         f"index build (first search of a fresh LookupService, less a later search): {build:.2f} s"
@@ -510,6 +544,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--quick", action="store_true", help="smoke run: 2,000 promises, 50 + 200 lookups"
     )
     parser.add_argument(
+        "--aliases",
+        type=int,
+        default=0,
+        help="promises with an alias (a fifth as many learned)",
+    )
+    parser.add_argument(
         "--serve-bare", nargs=2, metavar=("TRANSPORT", "API_URL"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -532,9 +572,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         migrate.upgrade(url)
         db = Database(url)
         started = time.perf_counter()
-        load_rows(db, promise_rows(args.promises))
+        rows = promise_rows(args.promises)
+        add_aliases(rows, args.aliases)
+        load_rows(db, rows)
         db.dispose()
-        print(f"loaded {args.promises:,} promises in {time.perf_counter() - started:.1f} s")
+        teach_picks(url, args.aliases // 5, args.promises)
+        print(
+            f"loaded {args.promises:,} promises ({args.aliases} with an alias, "
+            f"{args.aliases // 5} learned queries) in {time.perf_counter() - started:.1f} s"
+        )
         build = index_build_seconds(url, [f"probe query {n}" for n in range(6)])
         results = [
             run_mode(mode, url, Path(folder), queries[i * per_mode : (i + 1) * per_mode], args)

@@ -24,6 +24,7 @@ from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
+from promisebot.services.lookup.aliases import AliasService
 from promisebot.services.permissions import EditorDirectory, GroupFetcher, Permissions
 from promisebot.services.proposals import ProposalService
 from promisebot.services.reminders import DigestService, ScheduleService
@@ -113,6 +114,7 @@ def build_services(
         schedules=ScheduleService(db, settings, clock, permissions),
         digests=DigestService(db, settings, clock, permissions),
         proposals=ProposalService(db, settings, clock, permissions),
+        aliases=AliasService(db, clock, permissions),
         deadlines=DeadlineService(db, clock, settings.tz, permissions),
         follows=FollowService(db, clock, permissions),
         outbox=OutboxService(db, clock),

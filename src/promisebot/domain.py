@@ -6,7 +6,7 @@ Pure Python: no SQLAlchemy, no Slack. Errors carry a message fit to show a user.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -450,3 +450,40 @@ class Deadline:
     def days_overdue(self) -> int | None:
         """Days past the deadline of an unsettled promise; None when it is not overdue."""
         return -self.days_left if self.days_left < 0 and not self.settled else None
+
+
+ALIAS_MAX = 60
+# What a pick counts for: anyone's pick 1, an editor's 2 (editors may add aliases outright).
+PICK_WEIGHT = 1
+EDITOR_PICK_WEIGHT = 2
+# A query teaches a promise once its picks weigh this much: two people, or one editor.
+LEARN_WEIGHT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """Someone pressed `promise_id` on the pick-list a query gave them."""
+
+    promise_id: int
+    person: str
+    is_editor: bool
+
+
+def learned_promise(picks: Iterable[Pick]) -> int | None:
+    """The promise that the picks made after one query teach it, or None.
+
+    A person counts once per promise however often they pick it, an editor double; a promise
+    is taught once its picks weigh `LEARN_WEIGHT` (two different people, or one editor, who
+    could add the alias anyway). One reporter alone never teaches anything, nor keeps anything
+    from being learned. When more than one promise is taught, people meant different things by
+    the query: nothing is learned and the query stays a pick-list.
+    """
+    weights: dict[int, dict[str, int]] = {}
+    for pick in picks:
+        people = weights.setdefault(pick.promise_id, {})
+        weight = EDITOR_PICK_WEIGHT if pick.is_editor else PICK_WEIGHT
+        people[pick.person] = max(people.get(pick.person, 0), weight)
+    taught = [
+        promise for promise, people in weights.items() if sum(people.values()) >= LEARN_WEIGHT
+    ]
+    return taught[0] if len(taught) == 1 else None

@@ -214,3 +214,27 @@ def test_deadline_and_senior_columns_come_and_go_keeping_the_rows(fresh_database
         assert counts == [1, 1, 1]
     finally:
         engine.dispose()
+
+
+def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
+    before = "0003_catalog_version"
+    migrate.upgrade(fresh_database_url, before)
+    engine = create_db_engine(fresh_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO trackers (id, slug, name, subject, created_at) "
+                    "VALUES (1, 'gov', 'Gov', '', :at)"
+                ),
+                {"at": datetime(2026, 11, 30, tzinfo=UTC)},
+            )
+        migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
+        assert {"promise_aliases", "search_picks"} <= _tables(fresh_database_url)
+        migrate.downgrade(fresh_database_url, before)
+        assert not {"promise_aliases", "search_picks"} & _tables(fresh_database_url)
+        migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM trackers")).scalar_one() == 1
+    finally:
+        engine.dispose()

@@ -305,6 +305,50 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class PromiseAlias(Base):
+    """A search word for a promise: given by an editor (or an import), or learned from picks.
+
+    `alias_key` is the alias as search compares it; one tracker never has the same key on two
+    promises. Every change bumps the catalog version (`uow.catalog.touch_search()`).
+    """
+
+    __tablename__ = "promise_aliases"
+    __table_args__ = (
+        UniqueConstraint("tracker_id", "alias_key"),
+        Index(None, "promise_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(60))
+    alias_key: Mapped[str] = mapped_column(String(120))
+    learned: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_by: Mapped[str] = mapped_column(String(64), default="")
+    added_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class SearchPick(Base):
+    """Someone pressed a promise on the pick-list of a query (its `query_key`); one row per
+    person, query and promise, so repeated presses count once. `dismissed` picks no longer
+    teach: an editor removed the alias they had taught."""
+
+    __tablename__ = "search_picks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "query_key", "promise_id"),
+        Index(None, "query_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promises.id", ondelete="CASCADE"))
+    query_key: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[str] = mapped_column(String(64))
+    is_editor: Mapped[bool] = mapped_column(Boolean, default=False)
+    dismissed: Mapped[bool] = mapped_column(Boolean, default=False)
+    picked_at: Mapped[datetime] = mapped_column(default=_now)
+
+
 class Follow(Base):
     """A subscription: a person (U…) or a channel following a promise, a tag or a tracker.
     Paused, with the reason, when Slack refuses to deliver to the subscriber."""

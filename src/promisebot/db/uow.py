@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from promisebot.db.models import Base
+from promisebot.db.repositories.aliases import AliasRepository
 from promisebot.db.repositories.audit import AuditLog
 from promisebot.db.repositories.catalog import CatalogRepository
 from promisebot.db.repositories.digests import DigestRepository
@@ -90,6 +91,7 @@ class UnitOfWork:
     def __init__(self, session: Session, *, after_unknown_commit: bool = False) -> None:
         self.session = session
         self.after_unknown_commit = after_unknown_commit
+        self.aliases = AliasRepository(session)
         self.audit = AuditLog(session)
         self.catalog = CatalogRepository(session)
         self.dashboard = DashboardQueries(session)

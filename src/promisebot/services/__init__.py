@@ -16,6 +16,7 @@ from promisebot.services.evidence import EvidenceService, LinkTitleFetcher
 from promisebot.services.follows import FollowService, OutboxService
 from promisebot.services.home import HomeService
 from promisebot.services.lookup import LookupService
+from promisebot.services.lookup.aliases import AliasService
 from promisebot.services.permissions import Permissions
 from promisebot.services.proposals import ProposalService
 from promisebot.services.reminders import DigestService, ScheduleService
@@ -44,6 +45,7 @@ class Services:
     # sets it to `PromisebotScheduler.sync` so the change takes effect without waiting.
     on_schedules_changed: Callable[[], None] = field(default=no_schedule_hook, kw_only=True)
     proposals: ProposalService
+    aliases: AliasService
     deadlines: DeadlineService
     follows: FollowService
     outbox: OutboxService

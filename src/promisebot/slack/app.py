@@ -17,6 +17,7 @@ from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandRouter
 from promisebot.slack.commands import register as register_command
 from promisebot.slack.listeners import (
+    aliases,
     capture,
     deadlines,
     evidence,
@@ -70,6 +71,7 @@ def create_app(
     register_command(app, router)
     lookup.register(app, router, services, messenger)
     evidence.register(app, router, services, messenger)
+    aliases.register(app, router, services, messenger)
     reminders.register(app, router, services, messenger)
     deadlines.register(router, services)
     follows.register(app, router, services, messenger)

@@ -1,6 +1,6 @@
-"""What lookups answer from memory: the search index, tracker names and every promise's
-standing (rating, deadline), reloaded only when the catalog version row (one primary-key
-read) says they changed."""
+"""What lookups answer from memory: the search index (aliases and learned queries included),
+tracker names and every promise's standing (rating, deadline), reloaded only when the
+catalog version row (one primary-key read) says they changed."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ class Catalog:
     index: SearchIndex
     tracker_names: dict[str, str]
     standings: Standings
+    # Each promise's aliases as its card shows them: given ones, then learned ones.
+    aliases: dict[int, tuple[str, ...]]
 
 
 class CatalogCache:
@@ -104,15 +106,35 @@ def _load(uow: UnitOfWork, versions: Versions) -> Catalog:
     # Rows read after the version are at least as new as it (one snapshot on SQLite; later
     # commits only on PostgreSQL), so the catalog is never older than the version it carries.
     standings = Standings()
+    # The aliases editors gave, and the queries promises learned from picks (few of each).
+    given: dict[int, list[str]] = {}
+    learned: dict[int, list[str]] = {}
+    for promise_id, alias, key, is_learned in uow.aliases.search_rows():
+        if is_learned:
+            learned.setdefault(promise_id, []).append(key)
+        else:
+            given.setdefault(promise_id, []).append(alias)
 
     def docs() -> Iterator[SearchDoc]:
         for row in uow.promises.catalog_rows():
             key, tracker, external_id, title, description, tags, rating, since, due, label = row
             standings.add(key, rating, since, due, label)
-            yield SearchDoc(key, tracker, external_id, title, description, tuple(tags or ()))
+            yield SearchDoc(
+                key,
+                tracker,
+                external_id,
+                title,
+                description,
+                tuple(tags or ()),
+                tuple(given.get(key, ())),
+                tuple(learned.get(key, ())),
+            )
 
     index = SearchIndex(docs())
-    return Catalog(versions, index, uow.promises.tracker_names(), standings)
+    aliases = {
+        key: (*given.get(key, ()), *learned.get(key, ())) for key in given.keys() | learned.keys()
+    }
+    return Catalog(versions, index, uow.promises.tracker_names(), standings, aliases)
 
 
 def _load_standings(uow: UnitOfWork) -> Standings:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from promisebot.db.models import Promise, Tracker
 from promisebot.db.uow import Database, UnitOfWork
 from promisebot.domain import (
+    ALIAS_MAX,
     Clock,
     Deadline,
     DomainError,
@@ -21,7 +22,7 @@ from promisebot.domain import (
     days_between,
     page_key,
 )
-from promisebot.search import SearchDoc
+from promisebot.search import SearchDoc, query_key
 from promisebot.services.lookup.catalog import Catalog, CatalogCache
 
 CARD_EVIDENCE = 5
@@ -108,6 +109,7 @@ class PromiseCard:
     history: tuple[HistoryItem, ...]
     history_total: int
     open_proposals: tuple[OpenProposal, ...]
+    aliases: tuple[str, ...] = ()  # given ones first, then learned ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,8 @@ class LookupResult:
     kind: str  # "match" | "ambiguous" | "none"
     card: PromiseCard | None
     candidates: tuple[PromiseSummary, ...]
+    # The query as search learns it from a pick ("" when it could not become an alias).
+    learnable: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +179,21 @@ class LookupService:
                 catalog = self._catalog.current(uow)
                 result = catalog.index.search(query)
                 if result.kind == "match":
-                    card = self._card(uow, result.hits[0].doc.key)
+                    card = self._card(uow, result.hits[0].doc.key, catalog)
                     return LookupResult(query, "match", card, ())
                 summaries = tuple(self._summaries(catalog, [hit.doc for hit in result.hits]))
-        return LookupResult(query, result.kind, None, summaries)
+        key = query_key(query)
+        learnable = key if len(key) <= ALIAS_MAX else ""
+        return LookupResult(query, result.kind, None, summaries, learnable)
 
     def card(self, promise_id: int) -> PromiseCard:
         for attempt in self._db.attempts(read_only=True):
             with attempt as uow:
-                card = self._card(uow, promise_id)
+                # The catalog as last checked: a card stays three queries; its aliases are
+                # current after any lookup in this process (from a button, they may be
+                # moments old here when another replica changed them).
+                catalog = self._catalog.loaded or self._catalog.current(uow)
+                card = self._card(uow, promise_id, catalog)
         return card
 
     def suggest(self, query: str, limit: int = 20) -> tuple[PromiseChoice, ...]:
@@ -207,10 +217,13 @@ class LookupService:
         keys = {url: page_key(url) for url in urls}
         for attempt in self._db.attempts(read_only=True):
             with attempt as uow:
+                catalog = self._catalog.loaded or self._catalog.current(uow)
                 found: dict[str, int] = {}
                 for promise in uow.promises.by_source_keys(list(keys.values())):
                     found.setdefault(promise.source_key, promise.id)
-                cards = {key: self._card(uow, promise_id) for key, promise_id in found.items()}
+                cards = {
+                    key: self._card(uow, promise_id, catalog) for key, promise_id in found.items()
+                }
         return {url: cards[key] for url, key in keys.items() if key in cards}
 
     def find_one(self, query: str) -> PromiseSummary:
@@ -267,7 +280,7 @@ class LookupService:
                 ]
         return scores
 
-    def _card(self, uow: UnitOfWork, promise_id: int) -> PromiseCard:
+    def _card(self, uow: UnitOfWork, promise_id: int, catalog: Catalog) -> PromiseCard:
         # Three queries whatever the card holds: the promise with its tracker and open
         # proposals, the latest evidence, the latest rating changes (each with its total).
         rows = uow.promises.card_rows(promise_id)
@@ -331,6 +344,7 @@ class LookupService:
                 for row in rows
                 if row.proposal_id is not None
             ),
+            aliases=catalog.aliases.get(promise_id, ()),
         )
 
     def _summaries(self, catalog: Catalog, docs: list[SearchDoc]) -> Iterator[PromiseSummary]:

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from promisebot.domain import DomainError
+from promisebot.search import query_key
 from promisebot.services.trackers.records import PromiseRecord, describe_row_error
 
 BASE_COLUMNS = (
@@ -23,7 +24,7 @@ BASE_COLUMNS = (
     "source_url",
 )  # fmt: skip
 DEADLINE_COLUMNS = ("due_on", "due_label")  # optional; files without them import unchanged
-CSV_COLUMNS = (*BASE_COLUMNS, "tracker_subject", *DEADLINE_COLUMNS)
+CSV_COLUMNS = (*BASE_COLUMNS, "tracker_subject", *DEADLINE_COLUMNS, "aliases")
 REQUIRED_COLUMNS = ("tracker", "tracker_name", "id", "title", "rating", "rated_on")
 
 # A spreadsheet runs a cell starting with one of = + - @ tab CR as a formula (OWASP "CSV
@@ -119,6 +120,7 @@ def parse(text: str, fmt: FileFormat) -> TrackerFile:
         raise MalformedTrackerFile("The file lists no promises.")
     problems: list[tuple[int, str]] = []
     records: list[PromiseRecord] = []
+    numbers: list[int] = []
     keys: list[_RowKey] = []
     for number, raw in enumerate(raw_rows, start=1):
         if isinstance(raw, str):
@@ -131,9 +133,11 @@ def parse(text: str, fmt: FileFormat) -> TrackerFile:
             problems.extend((number, describe_row_error(detail)) for detail in error.errors())
             continue
         records.append(record)
+        numbers.append(number)
         problems.extend((number, problem) for problem in _row_problems(record))
     trackers, across = _check_across_rows(keys)
     problems.extend(across)
+    problems.extend(_alias_clashes(zip(numbers, records, strict=True)))
     if problems:
         problems.sort(key=lambda item: item[0])
         raise InvalidTrackerRows([f"row {number}: {problem}" for number, problem in problems])
@@ -256,6 +260,25 @@ def _check_across_rows(keys: list[_RowKey]) -> tuple[list[TrackerInfo], list[tup
     return trackers, problems
 
 
+def _alias_clashes(rows: Iterable[tuple[int, PromiseRecord]]) -> list[tuple[int, str]]:
+    """An alias names one promise per tracker: a second promise with it is a problem."""
+    problems: list[tuple[int, str]] = []
+    first: dict[tuple[str, str], tuple[int, str]] = {}
+    for number, record in rows:
+        for alias in record.aliases:
+            row, external_id = first.setdefault(
+                (record.tracker, query_key(alias)), (number, record.id)
+            )
+            if row != number:
+                problems.append(
+                    (
+                        number,
+                        f"aliases {alias!r} is already an alias of {external_id!r} on row {row}",
+                    )
+                )
+    return problems
+
+
 def _row_problems(record: PromiseRecord) -> list[str]:
     problems = []
     urls: dict[str, int] = {}
@@ -283,8 +306,9 @@ def _row_problems(record: PromiseRecord) -> list[str]:
 def render(records: Sequence[PromiseRecord], fmt: FileFormat) -> str:
     """The file text for `records` (already in export order); `parse` reads it back.
 
-    CSV carries the base columns and the deadline's; JSON adds tracker_subject and the
-    deadline (when set), evidence and history.
+    CSV carries the base columns and the deadline's, and aliases when any promise has
+    some; JSON adds tracker_subject and the deadline (when set), aliases (when any),
+    evidence and history.
     """
     return _render_csv(records) if fmt is FileFormat.CSV else _render_json(records)
 
@@ -292,24 +316,26 @@ def render(records: Sequence[PromiseRecord], fmt: FileFormat) -> str:
 def _render_csv(records: Sequence[PromiseRecord]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow((*BASE_COLUMNS, *DEADLINE_COLUMNS))
+    with_aliases = any(record.aliases for record in records)
+    header = (*BASE_COLUMNS, *DEADLINE_COLUMNS)
+    writer.writerow((*header, "aliases") if with_aliases else header)
     for record in records:
-        writer.writerow(
-            csv_escape(cell)
-            for cell in (
-                record.tracker,
-                record.tracker_name,
-                record.id,
-                record.title,
-                record.description,
-                ";".join(record.tags),
-                record.rating.label,
-                record.rated_on.isoformat(),
-                record.source_url,
-                record.due_on.isoformat() if record.due_on else "",
-                record.due_label,
-            )
-        )
+        cells = [
+            record.tracker,
+            record.tracker_name,
+            record.id,
+            record.title,
+            record.description,
+            ";".join(record.tags),
+            record.rating.label,
+            record.rated_on.isoformat(),
+            record.source_url,
+            record.due_on.isoformat() if record.due_on else "",
+            record.due_label,
+        ]
+        if with_aliases:
+            cells.append(";".join(record.aliases))
+        writer.writerow(csv_escape(cell) for cell in cells)
     return buffer.getvalue()
 
 
@@ -324,6 +350,7 @@ def _render_json(records: Sequence[PromiseRecord]) -> str:
             title=record.title,
             description=record.description,
             tags=list(record.tags),
+            **({"aliases": list(record.aliases)} if record.aliases else {}),
             rating=record.rating.label,
             rated_on=record.rated_on.isoformat(),
             source_url=record.source_url,

@@ -31,6 +31,7 @@ from promisebot.domain import (
     parse_rating,
     url_problem,
 )
+from promisebot.services.lookup.aliases import InvalidAlias, alias_words
 
 SLUG_MAX = 64
 EXTERNAL_ID_MAX = 100
@@ -88,23 +89,40 @@ def _check_slug(value: object) -> object:
     return value
 
 
-def _parse_tags(value: object) -> tuple[str, ...]:
+def _text_list(value: object, noun: str) -> list[str]:
+    """A `;`-separated cell or a list of texts, stripped, blanks left out."""
     if isinstance(value, str):
         items: Iterable[object] = value.split(";")
     elif isinstance(value, list | tuple):
         items = value
     else:
-        raise ValueError("must be a list of tags")
-    tags: list[str] = []
+        raise ValueError(f"must be a list of {noun}")
+    texts: list[str] = []
     for item in items:
         if not isinstance(item, str):
             raise ValueError(f"{item!r} is not text")
-        tag = item.strip()
-        if ";" in tag:
-            raise ValueError(f"{tag!r} contains ';', which separates tags")
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tuple(tags)
+        text = item.strip()
+        if ";" in text:
+            raise ValueError(f"{text!r} contains ';', which separates {noun}")
+        if text:
+            texts.append(text)
+    return texts
+
+
+def _parse_tags(value: object) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_text_list(value, "tags")))
+
+
+def _parse_aliases(value: object) -> tuple[str, ...]:
+    """Aliases as `/promise alias` takes them; one alias per key (the first one written)."""
+    aliases: dict[str, str] = {}
+    for text in _text_list(value, "aliases"):
+        try:
+            alias, key = alias_words(text)
+        except InvalidAlias as error:
+            raise ValueError(str(error)) from None
+        aliases.setdefault(key, alias)
+    return tuple(aliases.values())
 
 
 def _stripped(max_length: int | None = None) -> StringConstraints:
@@ -123,6 +141,7 @@ DueOn = Annotated[date, BeforeValidator(_parse_due_on)]
 DueLabel = Annotated[str, Strict(), _stripped(DUE_LABEL_MAX)]
 RatingName = Annotated[Rating, BeforeValidator(_parse_rating)]
 Tags = Annotated[tuple[str, ...], BeforeValidator(_parse_tags)]
+Aliases = Annotated[tuple[str, ...], BeforeValidator(_parse_aliases)]
 
 
 class _Entry(BaseModel):
@@ -169,6 +188,7 @@ class PromiseRecord(_Entry):
     title: Title
     description: Text = ""
     tags: Tags = ()
+    aliases: Aliases = ()
     rating: RatingName
     rated_on: IsoDate
     source_url: WebLink = ""

@@ -174,6 +174,9 @@ def _export_records(uow: UnitOfWork) -> list[PromiseRecord]:
                 rationale=change.rationale,
             )
         )
+    aliases: defaultdict[int, list[str]] = defaultdict(list)
+    for alias in uow.aliases.all_given():
+        aliases[alias.promise_id].append(alias.alias)
     records = []
     for promise in uow.trackers.all_promises():
         tracker = trackers[promise.tracker_id]
@@ -186,6 +189,7 @@ def _export_records(uow: UnitOfWork) -> list[PromiseRecord]:
                 title=promise.title,
                 description=promise.description,
                 tags=tuple(promise.tags),
+                aliases=tuple(aliases[promise.id]),
                 rating=promise.current_rating,
                 rated_on=promise.rated_at.date(),
                 source_url=promise.source_url,

@@ -3,13 +3,14 @@ change only what differs, in bulk (a few queries per import, never one per row).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from promisebot.db.models import Evidence, Promise, Tracker
+from promisebot.db.models import Evidence, Promise, PromiseAlias, Tracker
 from promisebot.db.uow import UnitOfWork
-from promisebot.services.trackers.file_format import TrackerFile
+from promisebot.search import query_key
+from promisebot.services.trackers.file_format import InvalidTrackerRows, TrackerFile
 from promisebot.services.trackers.records import EvidenceEntry, HistoryEntry, PromiseRecord
 
 IMPORT_ACTOR = "import"
@@ -66,30 +67,45 @@ class Upsert:
         evidence = {
             (item.promise_id, item.url): item for item in self.uow.trackers.evidence_of(stored_ids)
         }
+        unchanged: set[int] = set()
         for record in tracker_file.records:
             tracker = trackers[record.tracker]
             promise = existing.get((tracker.id, record.id))
             if promise is None:
                 self._create(tracker, record)
-            else:
-                self._update(promise, record, evidence)
-        self._insert_new_rows()
+            elif not self._update(promise, record, evidence):
+                unchanged.add(promise.id)
+        new_ids = self._insert_new_rows()
+        promises = [
+            (promise.id, promise.tracker_id, promise.external_id) for promise in existing.values()
+        ] + [
+            (promise_id, trackers[record.tracker].id, record.id)
+            for promise_id, record in zip(new_ids, self.new_records, strict=True)
+        ]
+        aliases_changed = AliasSync(self.uow, self.now, trackers, promises).run(
+            tracker_file.records, stored_ids
+        )
+        # A promise whose aliases alone changed was counted as unchanged.
+        moved = len(aliases_changed & unchanged)
+        self.counts["promises_unchanged"] -= moved
+        self.counts["promises_updated"] += moved
         # Tracker names show in pick-lists, which are rendered from the in-memory catalog.
         renamed = ("promises_created", "trackers_created", "trackers_updated")
-        if self.text_changed or any(self.counts[name] for name in renamed):
+        if self.text_changed or aliases_changed or any(self.counts[name] for name in renamed):
             self.uow.catalog.touch_search()
         if self.counts["promises_created"] or self.standings_changed:
             self.uow.catalog.touch_standings()
         self.uow.flush()
         return {name: self.counts[name] for name in COUNTS}
 
-    def _insert_new_rows(self) -> None:
+    def _insert_new_rows(self) -> list[int]:
         ids = self.uow.trackers.insert_promises(self.new_promises)
         for promise_id, record in zip(ids, self.new_records, strict=True):
             self.evidence_rows.extend(self._evidence(e, promise_id) for e in record.evidence)
             self.change_rows.extend(self._rating_change(s, promise_id) for s in record.history)
         self.uow.trackers.insert_evidence(self.evidence_rows)
         self.uow.trackers.insert_rating_changes(self.change_rows)
+        return ids
 
     def _trackers(self, tracker_file: TrackerFile) -> dict[str, Tracker]:
         slugs = [info.slug for info in tracker_file.trackers]
@@ -146,9 +162,10 @@ class Upsert:
         promise: Promise,
         record: PromiseRecord,
         stored_evidence: dict[tuple[int, str], Evidence],
-    ) -> None:
+    ) -> bool:
         """Blank optional fields in the file keep what is stored; a new rating is recorded.
-        A deadline is one thing: a file's due_on comes with its due_label, blank or not."""
+        A deadline is one thing: a file's due_on comes with its due_label, blank or not.
+        True when anything changed."""
         fields: dict[str, object] = {"title": record.title}
         if record.due_on:
             fields["due_on"] = record.due_on
@@ -194,6 +211,7 @@ class Upsert:
         self.standings_changed |= not changed.keys().isdisjoint(STANDING)
         key = "promises_updated" if changed or evidence_changed else "promises_unchanged"
         self.counts[key] += 1
+        return bool(changed) or evidence_changed
 
     def _evidence(self, entry: EvidenceEntry, promise_id: int) -> dict[str, Any]:
         return {
@@ -248,3 +266,88 @@ def _update_evidence(stored: Evidence, entry: EvidenceEntry) -> bool:
             setattr(stored, name, value)
             changed = True
     return changed
+
+
+class AliasSync:
+    """The file's aliases onto its promises: a row with aliases replaces the aliases it was
+    given before (a learned alias it names becomes a given one); a row without keeps them.
+    An alias another promise of the tracker keeps refuses the whole import, naming it."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        now: datetime,
+        trackers: dict[str, Tracker],
+        promises: list[tuple[int, int, str]],
+    ) -> None:
+        self.uow = uow
+        self.now = now
+        self.trackers = trackers
+        # (tracker id, external id) → promise id, and promise id → (tracker id, external id)
+        self.ids = {(tracker_id, external_id): pid for pid, tracker_id, external_id in promises}
+        self.keys = {pid: (tracker_id, external_id) for pid, tracker_id, external_id in promises}
+
+    def run(self, records: tuple[PromiseRecord, ...], stored_tracker_ids: list[int]) -> set[int]:
+        """Apply the file's aliases; the ids of the promises whose aliases changed."""
+        stored: defaultdict[int, list[PromiseAlias]] = defaultdict(list)
+        holders: dict[tuple[int, str], PromiseAlias | int] = {}
+        for row in self.uow.aliases.of_trackers(stored_tracker_ids):
+            stored[row.promise_id].append(row)
+            holders[(row.tracker_id, row.alias_key)] = row
+        plans: list[tuple[int, int, list[str]]] = []
+        removed: list[int] = []
+        for number, record in enumerate(records, start=1):
+            if not record.aliases:
+                continue
+            tracker_id = self.trackers[record.tracker].id
+            promise_id = self.ids[(tracker_id, record.id)]
+            rows = stored[promise_id]
+            given = {row.alias for row in rows if not row.learned}
+            if given == set(record.aliases):
+                continue
+            wanted = {query_key(alias) for alias in record.aliases}
+            for row in rows:
+                if (not row.learned and row.alias not in record.aliases) or (
+                    row.learned and row.alias_key in wanted
+                ):
+                    removed.append(row.id)
+                    del holders[(row.tracker_id, row.alias_key)]
+            plans.append((number, promise_id, [a for a in record.aliases if a not in given]))
+        problems: list[str] = []
+        new_rows: list[dict[str, object]] = []
+        for number, promise_id, added in plans:
+            tracker_id = self.keys[promise_id][0]
+            for alias in added:
+                key = query_key(alias)
+                holder = holders.setdefault((tracker_id, key), promise_id)
+                holder_id = holder if isinstance(holder, int) else holder.promise_id
+                if holder_id != promise_id:
+                    problems.append(self._clash(number, alias, holder))
+                    continue
+                new_rows.append(
+                    {
+                        "promise_id": promise_id,
+                        "tracker_id": tracker_id,
+                        "alias": alias,
+                        "alias_key": key,
+                        "learned": False,
+                        "added_by": IMPORT_ACTOR,
+                        "added_at": self.now,
+                    }
+                )
+        if problems:
+            raise InvalidTrackerRows(problems)
+        self.uow.aliases.remove(removed)
+        self.uow.aliases.insert_many(new_rows)
+        return {promise_id for _, promise_id, _ in plans}
+
+    def _clash(self, number: int, alias: str, holder: PromiseAlias | int) -> str:
+        if isinstance(holder, int):
+            return (
+                f"row {number}: aliases {alias!r} is already an alias of {self.keys[holder][1]!r}"
+            )
+        kind = "a learned alias" if holder.learned else "an alias"
+        return (
+            f"row {number}: aliases {alias!r} is already {kind} of "
+            f"{self.keys[holder.promise_id][1]!r}; remove it there first"
+        )

@@ -40,6 +40,7 @@ from promisebot.slack.blocks.proposals import unposted_actions
 
 PICK_LIST_MAX = 5
 DESCRIPTION_MAX = 1200
+ALIASES_SHOWN_MAX = 300  # characters of the card's alias list
 
 
 def card_message(
@@ -60,6 +61,11 @@ def card_message(
         context(
             f"*{escape(card.tracker_name)}* · `{escape(card.tracker)}/{escape(card.external_id)}`"
             + (f" · {escape(', '.join(card.tags))}" if card.tags else "")
+            + (
+                f" · also: {escape(truncate(', '.join(card.aliases), ALIASES_SHOWN_MAX))}"
+                if card.aliases
+                else ""
+            )
         ),
         section(
             f"{rating_badge(card.rating)} since {format_day(card.rated_at, tz)} "
@@ -165,10 +171,16 @@ def pick_list_message(result: LookupResult) -> Message:
             section(
                 f"*{escape(item.title)}*\n{rating_badge(item.rating)} · "
                 f"{escape(item.tracker_name)} · `{escape(item.external_id)}`",
-                accessory=button("Show", Act.PICK, str(item.id)),
+                accessory=button("Show", Act.PICK, pick_value(item.id, result)),
             )
         )
     return Message(f"Several promises match {escape(result.query)}", fit(blocks))
+
+
+def pick_value(promise_id: int, result: LookupResult) -> str:
+    """`<id>:<query key>`, so that the press can teach search the query (at most ~70
+    characters, far below Slack's 2,000 for a button value); a plain id when it cannot."""
+    return f"{promise_id}:{result.learnable}" if result.learnable else str(promise_id)
 
 
 def no_match_message(result: LookupResult) -> Message:
@@ -180,7 +192,7 @@ def no_match_message(result: LookupResult) -> Message:
             blocks.append(
                 section(
                     f"*{escape(item.title)}* · `{escape(item.external_id)}`",
-                    accessory=button("Show", Act.PICK, str(item.id)),
+                    accessory=button("Show", Act.PICK, pick_value(item.id, result)),
                 )
             )
     else:
@@ -276,6 +288,8 @@ def help_message() -> Message:
             "`/promise snooze <id> <days>` — no stalled reminders for a while",
             "`/promise due <id> <YYYY-MM-DD> [label]` · `/promise due <id> none` — set or clear "
             "a deadline",
+            "`/promise alias <id> <words>` · `/promise unalias <id> <words>` — the desk's own "
+            "words for a promise; `/promise alias <id>` lists them",
             "`/promise remind here mon,thu 09:00 [30]` — still-stalled digests in this channel",
             "`/promise remind list` · `/promise remind off <id>`",
             "",

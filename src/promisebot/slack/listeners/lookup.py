@@ -120,6 +120,10 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
         request = ActionRequest.from_body(body)
         if request.int_value is None:
             return
+        # A pick-list's button carries its query: the press may teach search that query.
+        _, _, query_key = request.value.partition(":")
+        if query_key:
+            services.aliases.record_pick(request.int_value, query_key, request.user_id)
         card = pressed_card(request.int_value, respond)
         if card is None:
             return
