@@ -1,4 +1,4 @@
-"""0006_follows_and_outbox: up from 0002 keeps schedules (now kind "stalled") and their
+"""0004_follows_and_outbox: up from 0002 keeps schedules (now kind "stalled") and their
 digest runs; down again drops the new tables and the column and keeps the rest."""
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def test_catalog_version_row_comes_and_goes_with_its_migration(fresh_database_ur
     try:
         with db.reading() as uow:
             assert uow.catalog.versions().search > 0
-        migrate.downgrade(fresh_database_url, "0004_deadlines_and_senior_rule")
+        migrate.downgrade(fresh_database_url, "0003_deadlines_and_senior_rule")
         assert "catalog_version" not in _tables(fresh_database_url)
         migrate.upgrade(fresh_database_url)
         with db.transaction() as uow:
@@ -136,7 +136,7 @@ def test_source_key_is_filled_in_for_existing_promises_and_dropped_on_downgrade(
                     ),
                     {"id": number, "ext": f"p{number}", "at": at, "url": url},
                 )
-        migrate.upgrade(fresh_database_url, "0008_capture")
+        migrate.upgrade(fresh_database_url, "0006_source_key")
         with engine.connect() as connection:
             keys = connection.execute(text("SELECT source_key FROM promises ORDER BY id")).scalars()
             assert list(keys) == ["example.org/p/one", ""]
@@ -217,7 +217,7 @@ def test_deadline_and_senior_columns_come_and_go_keeping_the_rows(fresh_database
 
 
 def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: str) -> None:
-    before = "0003_catalog_version"
+    before = "0005_catalog_version"
     migrate.upgrade(fresh_database_url, before)
     engine = create_db_engine(fresh_database_url)
     try:
@@ -229,11 +229,11 @@ def test_aliases_and_picks_come_and_go_keeping_the_promises(fresh_database_url: 
                 ),
                 {"at": datetime(2026, 11, 30, tzinfo=UTC)},
             )
-        migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
+        migrate.upgrade(fresh_database_url, "0007_aliases_and_picks")
         assert {"promise_aliases", "search_picks"} <= _tables(fresh_database_url)
         migrate.downgrade(fresh_database_url, before)
         assert not {"promise_aliases", "search_picks"} & _tables(fresh_database_url)
-        migrate.upgrade(fresh_database_url, "0005_aliases_and_picks")
+        migrate.upgrade(fresh_database_url, "0007_aliases_and_picks")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM trackers")).scalar_one() == 1
     finally:

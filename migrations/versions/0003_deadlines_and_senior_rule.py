@@ -1,6 +1,6 @@
 """deadlines on promises (due_on, due_label); the senior-approval rule on proposals and reviews
 
-Revision ID: 0004_deadlines_and_senior_rule
+Revision ID: 0003_deadlines_and_senior_rule
 Revises: 0002_drop_schedule_cron
 Create Date: 2026-11-29 21:00:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_deadlines_and_senior_rule"
+revision: str = "0003_deadlines_and_senior_rule"
 down_revision: str | None = "0002_drop_schedule_cron"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

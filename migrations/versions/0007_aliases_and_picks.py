@@ -1,7 +1,7 @@
 """promise_aliases and search_picks: the desk's search words and what people picked
 
-Revision ID: 0005_aliases_and_picks
-Revises: 0003_catalog_version
+Revision ID: 0007_aliases_and_picks
+Revises: 0006_source_key
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -12,9 +12,9 @@ from alembic import op
 
 import promisebot.db.models
 
-revision: str = "0005_aliases_and_picks"
+revision: str = "0007_aliases_and_picks"
 # Chained after main's head at the merge; the issue's brief branched it from 0002.
-down_revision: str | None = "0008_capture"
+down_revision: str | None = "0006_source_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

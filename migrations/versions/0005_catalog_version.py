@@ -1,7 +1,7 @@
 """catalog_version: the counters that tell a replica its in-memory search index is current
 
-Revision ID: 0003_catalog_version
-Revises: 0004_deadlines_and_senior_rule
+Revision ID: 0005_catalog_version
+Revises: 0004_follows_and_outbox
 Create Date: 2026-11-30 20:45:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_catalog_version"
-down_revision: str | None = "0006_follows_and_outbox"
+revision: str = "0005_catalog_version"
+down_revision: str | None = "0004_follows_and_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """promises.source_key: the normalised public-page link that unfurls look promises up by
 
-Revision ID: 0008_capture
-Revises: 0002_drop_schedule_cron
+Revision ID: 0006_source_key
+Revises: 0005_catalog_version
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from promisebot.domain import page_key
 
-revision: str = "0008_capture"
-down_revision: str | None = "0003_catalog_version"
+revision: str = "0006_source_key"
+down_revision: str | None = "0005_catalog_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """follows, preferences, outbox, deliveries, summary runs; schedule kind
 
-Revision ID: 0006_follows_and_outbox
-Revises: 0002_drop_schedule_cron
+Revision ID: 0004_follows_and_outbox
+Revises: 0003_deadlines_and_senior_rule
 Create Date: 2026-11-29 20:42:49.713782
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import promisebot.db.models
 
-revision: str = "0006_follows_and_outbox"
-down_revision: str | None = "0004_deadlines_and_senior_rule"
+revision: str = "0004_follows_and_outbox"
+down_revision: str | None = "0003_deadlines_and_senior_rule"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
