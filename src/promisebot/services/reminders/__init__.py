@@ -9,15 +9,13 @@ from promisebot.services.reminders.cadence import (
     Cadence,
     ScheduleSpec,
 )
-from promisebot.services.reminders.digests import (
-    SNOOZE_CHOICES,
-    SNOOZE_MAX_DAYS,
+from promisebot.services.reminders.digests import SNOOZE_CHOICES, SNOOZE_MAX_DAYS, DigestService
+from promisebot.services.reminders.records import (
     DigestAnswer,
     DigestClaim,
     DigestContent,
     DigestItem,
     DigestRunInfo,
-    DigestService,
     InvalidSnooze,
     NotStalled,
     OverdueItem,
