@@ -87,9 +87,5 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     # slack_sdk logs request bodies at DEBUG; keep it quiet unless asked for.
     logging.getLogger("slack_sdk").setLevel(max(root.level, logging.INFO))
-    # Bolt reads SLACK_BOT_TOKEN itself and warns that our configured client wins; it does.
-    logging.getLogger("promisebot.bolt").addFilter(
-        lambda record: "`token` will be unused" not in record.getMessage()
-    )
     # httpx logs every request URL (query strings included) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -51,7 +52,7 @@ def create_app(
         listener_executor=ContextExecutor(
             max_workers=executor_threads, thread_name_prefix="listener"
         ),
-        logger=logging.getLogger("promisebot.bolt"),
+        logger=_bolt_logger(),
         # The ack leaves when the listener returns instead of at Bolt's next 10 ms poll;
         # listeners hand slow work to the pool themselves (`slack.acks`).
         process_before_response=True,
@@ -82,6 +83,20 @@ def create_app(
     unfurls.register(app, services, messenger)
     _register_error_handler(app, messenger)
     return app
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without its start-up notes that the client's token is not used: our
+    `authorize` answers for the installed team on purpose."""
+    logger = logging.getLogger("promisebot.bolt")
+    if not logger.filters:
+        logger.addFilter(lambda record: not _TOKEN_NOTES.search(record.getMessage()))
+    return logger
+
+
+_TOKEN_NOTES = re.compile(
+    r"`token` will be unused|`token` \(or SLACK_BOT_TOKEN env variable\) will be ignored"
+)
 
 
 class ContextExecutor(ThreadPoolExecutor):
