@@ -251,6 +251,25 @@ class MessageShortcutRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ViewSubmission:
+    """A modal submitted (`view_submission`): who, what the modal carried in
+    `private_metadata`, and its `state.values` (block id → action id → state)."""
+
+    user_id: str
+    metadata: str
+    values: dict[str, Any]
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> ViewSubmission:
+        view = body.get("view") or {}
+        return cls(
+            user_id=str((body.get("user") or {}).get("id", "")),
+            metadata=str(view.get("private_metadata") or ""),
+            values=(view.get("state") or {}).get("values") or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OptionsRequest:
     """A typeahead asking for options (`block_suggestion`)."""
 

@@ -24,7 +24,7 @@ from promisebot.slack.blocks.picker import PROMISE, picked_promise
 from promisebot.slack.listeners.evidence import fetch_title_later
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.notify.proposals import ProposalNotifier
-from promisebot.slack.requests import ActionRequest, MessageShortcutRequest
+from promisebot.slack.requests import ActionRequest, MessageShortcutRequest, ViewSubmission
 
 log = logging.getLogger(__name__)
 
@@ -115,16 +115,17 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
         fill_in_permalink(request, opened, form, capture)
 
     def read_submission(
-        ack: Ack, view: dict[str, Any], picker: str
-    ) -> tuple[render.CaptureContext, dict[str, Any], int | None] | None:
-        """The form's context, its values and the promise picked; None once an unreadable
-        form has been answered."""
-        capture = render.CaptureContext.load(str(view.get("private_metadata") or ""))
+        ack: Ack, body: dict[str, Any], picker: str
+    ) -> tuple[str, render.CaptureContext, dict[str, Any], int | None] | None:
+        """Who submitted, the form's context, its values and the promise picked; None once
+        an unreadable form has been answered."""
+        submitted = ViewSubmission.from_body(body)
+        capture = render.CaptureContext.load(submitted.metadata)
         if capture is None:
             ack(response_action="errors", errors={PROMISE: render.EXPIRED_FORM})
             return None
-        values = (view.get("state") or {}).get("values") or {}
-        return capture, values, picked_promise(values, picker)
+        values = submitted.values
+        return submitted.user_id, capture, values, picked_promise(values, picker)
 
     # -- Add as evidence ---------------------------------------------------------------------
 
@@ -140,15 +141,13 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     def handle_evidence_submission(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        submitted = read_submission(ack, view, Act.PICK_FOR_EVIDENCE)
+        submitted = read_submission(ack, body, Act.PICK_FOR_EVIDENCE)
         if submitted is None:
             return
-        capture, values, promise_id = submitted
+        user, capture, values, promise_id = submitted
         form = evidence_form.read_evidence_form(values)
         errors = dict(form.errors)
         if promise_id is None:
@@ -237,15 +236,13 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     def handle_proposal_submission(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        submitted = read_submission(ack, view, Act.PICK_FOR_PROPOSAL)
+        submitted = read_submission(ack, body, Act.PICK_FOR_PROPOSAL)
         if submitted is None:
             return
-        capture, values, promise_id = submitted
+        user, capture, values, promise_id = submitted
         form = proposal_modals.read_propose_form(values)
         errors = dict(form.errors)
         if promise_id is None:

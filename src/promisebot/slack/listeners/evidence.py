@@ -18,7 +18,7 @@ from promisebot.slack.blocks.common import Act, ModalContext, Views
 from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.messenger import Messenger
-from promisebot.slack.requests import ActionRequest
+from promisebot.slack.requests import ActionRequest, ViewSubmission
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +99,16 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     def handle_evidence_submission(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        modal = ModalContext.load(str(view.get("private_metadata") or ""))
+        submitted = ViewSubmission.from_body(body)
+        user = submitted.user_id
+        modal = ModalContext.load(submitted.metadata)
         if modal is None:
             ack(response_action="errors", errors={render.URL: EXPIRED_FORM})
             return
-        form = render.read_evidence_form((view.get("state") or {}).get("values") or {})
+        form = render.read_evidence_form(submitted.values)
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return

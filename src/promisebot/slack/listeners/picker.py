@@ -17,7 +17,7 @@ from promisebot.slack.blocks import picker as render
 from promisebot.slack.blocks.common import Act, Shortcuts, Views
 from promisebot.slack.blocks.lookup import card_message, error_message
 from promisebot.slack.messenger import Messenger
-from promisebot.slack.requests import ActionRequest, OptionsRequest
+from promisebot.slack.requests import ActionRequest, OptionsRequest, ViewSubmission
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,12 @@ def register(app: App, services: Services, messenger: Messenger) -> None:
     def handle_look_up_share(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        channel = render.shared_channel((view.get("state") or {}).get("values") or {})
-        metadata = str(view.get("private_metadata") or "")
+        submitted = ViewSubmission.from_body(body)
+        user, metadata = submitted.user_id, submitted.metadata
+        channel = render.shared_channel(submitted.values)
         if channel is None or not metadata.isdigit():
             ack(response_action="errors", errors={render.CHANNEL: "Pick a channel."})
             return

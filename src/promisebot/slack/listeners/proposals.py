@@ -22,7 +22,7 @@ from promisebot.slack.blocks.lookup import error_message
 from promisebot.slack.commands import CommandReply, CommandRouter, Invocation
 from promisebot.slack.messenger import Messenger
 from promisebot.slack.notify.proposals import ProposalNotifier
-from promisebot.slack.requests import ActionRequest, ThreadMessage
+from promisebot.slack.requests import ActionRequest, ThreadMessage, ViewSubmission
 from promisebot.slack.thread_replies import review_asked
 
 log = logging.getLogger(__name__)
@@ -112,16 +112,16 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     def handle_propose_submission(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        modal = ModalContext.load(str(view.get("private_metadata") or ""))
+        submitted = ViewSubmission.from_body(body)
+        user = submitted.user_id
+        modal = ModalContext.load(submitted.metadata)
         if modal is None:
             ack(response_action="errors", errors={modals.RATIONALE: modals.EXPIRED_FORM})
             return
-        form = modals.read_propose_form((view.get("state") or {}).get("values") or {})
+        form = modals.read_propose_form(submitted.values)
         if form.errors or form.rating is None:
             ack(response_action="errors", errors=form.errors or {modals.RATING: "Pick one."})
             return
@@ -201,16 +201,16 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     def handle_reject_submission(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        modal = ModalContext.load(str(view.get("private_metadata") or ""))
+        submitted = ViewSubmission.from_body(body)
+        user = submitted.user_id
+        modal = ModalContext.load(submitted.metadata)
         if modal is None:
             ack(response_action="errors", errors={modals.REASON: modals.EXPIRED_FORM})
             return
-        reason = modals.read_reason((view.get("state") or {}).get("values") or {})
+        reason = modals.read_reason(submitted.values)
         try:
             result = proposals.review(
                 proposal_id=modal.subject_id, reviewer=user, verdict=Verdict.REJECT, comment=reason
@@ -302,13 +302,13 @@ def register(app: App, router: CommandRouter, services: Services, messenger: Mes
     def handle_post_submission(
         ack: Ack,
         body: dict[str, Any],
-        view: dict[str, Any],
         context: BoltContext,
         request: BoltRequest,
     ) -> None:
-        user = str((body.get("user") or {}).get("id", ""))
-        modal = ModalContext.load(str(view.get("private_metadata") or ""))
-        channel = modals.read_channel((view.get("state") or {}).get("values") or {})
+        submitted = ViewSubmission.from_body(body)
+        user = submitted.user_id
+        modal = ModalContext.load(submitted.metadata)
+        channel = modals.read_channel(submitted.values)
         if modal is None or channel is None:
             ack(response_action="errors", errors={modals.CHANNEL: modals.EXPIRED_FORM})
             return
